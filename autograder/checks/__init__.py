@@ -1,0 +1,60 @@
+"""The checks that notebook tests call, one property a call.
+
+Each check returns ``None`` when the answer is right and otherwise raises :class:`CheckFailure`,
+an ``AssertionError`` whose message says what was expected, what the answer gave, and the likely
+cause. Messages are written once, here, and pinned by the kit's tests.
+"""
+
+from autograder.checks.arrays import as_array, between, close, equal, floating, shape
+from autograder.checks.failure import CheckFailure, failure_message
+from autograder.checks.figures import shows_images
+from autograder.checks.layers import (
+    conv2d,
+    conv2d_output,
+    global_pool,
+    global_pool_output,
+    pool2d,
+    pool2d_output,
+)
+from autograder.checks.models import (
+    compiled_for_mnist,
+    layers_match,
+    parameter_count,
+    reported_accuracy,
+    trained,
+)
+from autograder.checks.residual import (
+    residual_unit_layers,
+    residual_unit_output,
+    residual_unit_skip,
+    resnet34,
+    resnet34_parameters,
+)
+
+__all__ = [
+    "CheckFailure",
+    "as_array",
+    "between",
+    "close",
+    "compiled_for_mnist",
+    "conv2d",
+    "conv2d_output",
+    "equal",
+    "failure_message",
+    "floating",
+    "global_pool",
+    "global_pool_output",
+    "layers_match",
+    "parameter_count",
+    "pool2d",
+    "pool2d_output",
+    "reported_accuracy",
+    "residual_unit_layers",
+    "residual_unit_output",
+    "residual_unit_skip",
+    "resnet34",
+    "resnet34_parameters",
+    "shape",
+    "shows_images",
+    "trained",
+]

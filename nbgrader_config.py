@@ -1,0 +1,66 @@
+"""nbgrader configuration of the CNN course module; run nbgrader from this folder.
+
+Each setting below answers a way nbgrader 0.9.6 goes wrong with TensorFlow notebooks.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from autograder.course import COURSE_ID
+from autograder.preprocessors import HideHiddenTests, StripSolutionMarkers
+from nbgrader.preprocessors import (
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    GetGrades,
+    IncludeHeaderFooter,
+    LockCells,
+)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+ROOT = Path(__file__).resolve().parent
+
+c = get_config()  # noqa: F821 (nbgrader provides get_config)
+
+# nbgrader runs `alembic` through PATH to create the gradebook; a virtual environment whose bin/
+# is not on PATH leaves a half-made gradebook behind. Put this interpreter's bin/ first.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+# TensorFlow's C++ log lines go to stderr, which would score a test cell 0 (the kernel inherits
+# this environment).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+c.CourseDirectory.course_id = COURSE_ID
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.solution_directory = "solutions"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+
+# The local exchange for release_assignment / fetch_assignment / submit / collect.
+c.Exchange.root = os.environ.get("CNNKIT_EXCHANGE", str(ROOT / ".exchange"))
+
+# A test cell with any stderr output scores 0. Drop the noise that TensorFlow and Keras write there
+# (Python warnings, TensorFlow's log lines); an exception still fails the test.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?m)(Warning:|WARNING|^[IWEF]\d{4} \d\d:\d\d)"
+
+# A deleted test cell, or one whose metadata was stripped, is put back and run, not silently
+# left for manual grading.
+c.OverwriteCells.add_missing_cells = True
+
+# Timeouts are per cell (nbgrader's default, 30 s, interrupts a training cell).
+c.Execute.timeout = int(os.environ.get("CNNKIT_CELL_TIMEOUT", "900"))
+
+# solutions/ holds clean reference notebooks: no solution markers, no hidden tests, no outputs,
+# and generate_solution does not execute them.
+c.GenerateSolution.preprocessors = [
+    IncludeHeaderFooter,
+    LockCells,
+    ClearOutput,
+    ClearMarkScheme,
+    StripSolutionMarkers,
+    ClearHiddenTests,
+]
+
+# Feedback keeps each failure's message but never shows hidden test code.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
