@@ -29,6 +29,8 @@ PROJECTION_CAUSE = ("When strides > 1 the skip path needs keras.layers.Conv2D(fi
                     "BatchNormalization, so that the input matches the main path's shape.")
 IDENTITY_CAUSE = ("When strides == 1 the skip path is empty: call() adds the inputs unchanged to "
                   "the main path's output, then applies the activation.")
+SECOND_STRIDE_CAUSE = ("Only the first convolution of the main path uses the unit's stride; the "
+                       "second uses strides=1.")
 MAIN_PATH_CAUSE = ("The main path is Conv2D(filters, 3, strides=strides), BatchNormalization, "
                    "activation, Conv2D(filters, 3, strides=1), BatchNormalization; call() returns "
                    "activation(main + skip).")
@@ -71,7 +73,6 @@ def _built_unit(cls: Any, strides: int) -> tuple[Any, np.ndarray, np.ndarray]:
     """A fresh ``cls(PROBE_FILTERS, strides=strides)``, a random input, and its output."""
     rng = np.random.default_rng(strides)
     x = rng.uniform(-1, 1, (2, PROBE_SIDE, PROBE_SIDE, PROBE_IN_CHANNELS[strides])).astype(np.float32)
-    cause = PROJECTION_CAUSE if strides > 1 else MAIN_PATH_CAUSE
     try:
         unit = cls(PROBE_FILTERS, strides=strides)
     except Exception as exc:
@@ -82,8 +83,19 @@ def _built_unit(cls: Any, strides: int) -> tuple[Any, np.ndarray, np.ndarray]:
     except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise CheckFailure(f"{_label(strides)} applied to an input of shape {x.shape}",
-                           "an output tensor", f"{type(exc).__name__}: {message}", cause) from None
+                           "an output tensor", f"{type(exc).__name__}: {message}",
+                           _failed_call_cause(unit, strides)) from None
     return unit, x, out
+
+
+def _failed_call_cause(unit: Any, strides: int) -> str:
+    """The likely cause of a unit whose call raised, from the convolutions it declares."""
+    main, skip = _convs(unit)
+    if len(main) == 2 and tuple(main[1].strides) != (1, 1):
+        return SECOND_STRIDE_CAUSE
+    if strides > 1 and not skip:
+        return PROJECTION_CAUSE
+    return MAIN_PATH_CAUSE
 
 
 def _expected_shape(strides: int) -> tuple[int, ...]:
@@ -112,8 +124,7 @@ def residual_unit_layers(cls: Any, *, strides: int) -> None:
     if tuple(first.strides) != (strides, strides) or tuple(second.strides) != (1, 1):
         raise CheckFailure(f"strides of the two 3x3 Conv2D layers in {label}",
                            [(strides, strides), (1, 1)], [tuple(first.strides), tuple(second.strides)],
-                           "Only the first convolution of the main path uses the unit's stride; "
-                           "the second uses strides=1.")
+                           SECOND_STRIDE_CAUSE)
     for conv in main + skip:
         if conv.filters != PROBE_FILTERS:
             raise CheckFailure(f"filters of {conv.name} in {label}", PROBE_FILTERS, conv.filters,

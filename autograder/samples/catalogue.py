@@ -167,6 +167,21 @@ ALTERNATIVES: tuple[Variant, ...] = (
 )
 
 
+#: Submissions whose test cells were deleted or lost their metadata: the tests still run, and the
+#: grade follows the answer alone.
+TAMPERED: tuple[Variant, ...] = (
+    Variant("images", "deleted-test", "deletes a test cell from a correct notebook",
+            (), drop_cells=("test_load_images",)),
+    Variant("images", "stripped-test", "forgets / 255 and strips the metadata of its test cell",
+            (Edit("load_images", " / 255", ""),), ("test_load_images",),
+            "Divide the pixel values by 255", strip_metadata=("test_load_images",)),
+    Variant("residual_unit", "warns", "a correct unit whose call() writes a warning to stderr",
+            (Edit("residual_unit", "    def call(self, inputs):\n",
+                  "    def call(self, inputs):\n        import warnings\n"
+                  "        warnings.warn(\"call() was traced\", UserWarning)\n"),)),
+)
+
+
 def variants_of(assignment_id: str) -> tuple[Variant, ...]:
-    """Every variant (mistakes first, then alternatives) of one assignment."""
-    return tuple(v for v in MISTAKES + ALTERNATIVES if v.assignment == assignment_id)
+    """Every variant (mistakes, then alternatives, then tampered notebooks) of one assignment."""
+    return tuple(v for v in MISTAKES + ALTERNATIVES + TAMPERED if v.assignment == assignment_id)

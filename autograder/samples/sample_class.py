@@ -15,12 +15,13 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from autograder.course import ASSIGNMENT_IDS, assignment
-from autograder.samples.catalogue import ALTERNATIVES, MISTAKES
+from autograder.samples.catalogue import ALTERNATIVES, MISTAKES, TAMPERED
 from autograder.samples.variants import Variant
 
 REFERENCE = "reference"
 UNMODIFIED = "unmodified"
 ALTERNATIVE = "alternative"
+TAMPERING = "tampering"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ def submissions(repo: Path, assignments: Iterable[str] = ASSIGNMENT_IDS) -> list
             if variant.assignment == assignment_id:
                 result.append(SampleSubmission(ALTERNATIVE, assignment_id, variant.apply(reference),
                                                variant, True))
+        for variant in TAMPERED:
+            if variant.assignment == assignment_id:
+                result.append(SampleSubmission(f"{TAMPERING}-{variant.slug}", assignment_id,
+                                               variant.apply(reference), variant, variant.correct))
         mistakes = [v for v in MISTAKES if v.assignment == assignment_id]
         for index, variant in enumerate(mistakes):
             result.append(SampleSubmission(mistake_student(index), assignment_id,

@@ -46,6 +46,10 @@ class Variant:
     """Grade ids of the tests that must score 0; empty for a correct answer."""
     says: str = ""
     """Words that the feedback of the first test in :attr:`loses` must contain."""
+    drop_cells: tuple[str, ...] = ()
+    """Grade ids of cells the student deleted."""
+    strip_metadata: tuple[str, ...] = ()
+    """Grade ids of cells whose nbgrader metadata the student's editor stripped."""
 
     @property
     def correct(self) -> bool:
@@ -65,4 +69,8 @@ class Variant:
                 raise VariantError(f"{self.assignment}/{self.slug}: expected {edit.old!r} in cell "
                                    f"{edit.cell!r}, found it missing. Update the variant.")
             cell.source = cell.source.replace(edit.old, edit.new, edit.count)
+        for grade_id in self.strip_metadata:
+            cells[grade_id].metadata.pop("nbgrader", None)
+        result.cells = [c for c in result.cells
+                        if c.metadata.get("nbgrader", {}).get("grade_id") not in self.drop_cells]
         return result

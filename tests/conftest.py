@@ -1,0 +1,34 @@
+"""Shared fixtures: the repository, and the sample class graded once per test session."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from autograder.course import repo_root
+
+# The kit's tests train on the smallest budget; the kernels nbgrader starts inherit this.
+os.environ.setdefault("CNNKIT_BUDGET", "smoke")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The course repository."""
+    return repo_root()
+
+
+@pytest.fixture(scope="session")
+def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Every sample submission of every assignment, graded by ``nbgrader autograde`` on the
+    smoke budget, with feedback; returns ``(course folder, list of Graded)``."""
+    from autograder.samples.run import grade
+
+    workdir = tmp_path_factory.mktemp("sample") / "course"
+    console = Console(file=io.StringIO(), width=120)
+    graded = grade(repo, workdir, budget="smoke", console=console)
+    return workdir, graded
