@@ -38,11 +38,20 @@ class Training:
     """How many of the 5,000 validation images to validate on after each epoch."""
     evaluate_batch_size: int
     """Batch size for ``evaluate`` on the test set (the tutorial's 1 is slow but allowed)."""
+    min_test_accuracy: float | None = None
+    """The accuracy gate: the least test accuracy that earns the points (``None``: no gate)."""
+    accuracy_mode: str = "inference"
+    """How the gate measures accuracy: ``"inference"`` (as ``evaluate`` does) or
+    ``"batch_statistics"`` (batch normalisation on each batch's own statistics)."""
 
     def describe(self) -> str:
         """One line for the notebook: what this budget trains."""
-        return (f"{self.epochs} epoch(s) over {self.train_images:,} training images at batch size "
+        text = (f"{self.epochs} epoch(s) over {self.train_images:,} training images at batch size "
                 f"{self.batch_size}, validating on {self.valid_images:,} images")
+        if self.min_test_accuracy is not None:
+            mode = "" if self.accuracy_mode == "inference" else ", batch statistics"
+            text += f"; the grade needs a test accuracy of at least {self.min_test_accuracy:.2%}{mode}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,26 @@ class Budget:
         return getattr(self, model)
 
 
+# Accuracy gates. Each threshold sits below the worst of five seeded runs of the reference
+# solution on the machine kind it is meant for, by a margin of several times the spread between
+# seeds, and far above what the broken models reach (benchmarks/train_budgets.py prints the
+# figures; the README keeps the measured table).
+#
+# CPU (2-core x86-64, TensorFlow 2.21): the CNN reached 0.9818-0.9856 (median 0.9842) in one
+# epoch at batch 64; shuffled labels gave 0.11, no softmax 0.13, 500 training images 0.66, and no
+# ReLU 0.93 once its weights run in the assignment's architecture. 0.975 keeps 0.7 points of
+# margin below the worst correct run and 4 points above the best broken one.
+CPU_CNN_MIN = 0.975
+# ResNet-34 after 79 steps: inference-mode accuracy is 0.11 (moving statistics not settled), so
+# the gate normalises each batch by its own statistics: 0.9045-0.9559 (median 0.9522). 0.80 leaves
+# 10 points below the worst correct run; a network that learned nothing stays near 0.10.
+CPU_RESNET_MIN = 0.80
+# GPU (NVIDIA H200, Keras 3.15 on the JAX backend, the tutorial's 10 epochs at batch 32): the CNN
+# reached 0.9911-0.9921 (median 0.9915), ResNet-34 0.9868-0.9937 (median 0.9902). The gates keep
+# 0.6 and 0.7 points of margin below the worst run.
+GPU_CNN_MIN = 0.985
+GPU_RESNET_MIN = 0.98
+
 BUDGETS: dict[str, Budget] = {
     budget.name: budget
     for budget in (
@@ -73,31 +102,33 @@ BUDGETS: dict[str, Budget] = {
             purpose="A student with time to spare: trains exactly as the tutorial does "
                     "(about 20 minutes for the CNN and over an hour for ResNet-34 on a 2-core CPU).",
             mnist_cnn=Training(epochs=10, batch_size=32, train_images=55_000, valid_images=5_000,
-                               evaluate_batch_size=1),
+                               evaluate_batch_size=1, min_test_accuracy=GPU_CNN_MIN),
             resnet34=Training(epochs=10, batch_size=32, train_images=55_000, valid_images=5_000,
-                              evaluate_batch_size=1),
+                              evaluate_batch_size=1, min_test_accuracy=GPU_RESNET_MIN),
         ),
         Budget(
             name="gpu",
             purpose="A grading machine with a GPU: the tutorial's training, evaluated in larger "
                     "batches.",
             mnist_cnn=Training(epochs=10, batch_size=32, train_images=55_000, valid_images=5_000,
-                               evaluate_batch_size=1_000),
+                               evaluate_batch_size=1_000, min_test_accuracy=GPU_CNN_MIN),
             resnet34=Training(epochs=10, batch_size=32, train_images=55_000, valid_images=5_000,
-                              evaluate_batch_size=1_000),
+                              evaluate_batch_size=1_000, min_test_accuracy=GPU_RESNET_MIN),
         ),
         Budget(
             name="cpu",
-            purpose="A CPU-only grading machine (2 cores): one epoch of the CNN, a short run of "
-                    "ResNet-34.",
-            mnist_cnn=Training(epochs=1, batch_size=128, train_images=55_000, valid_images=5_000,
-                               evaluate_batch_size=1_000),
-            resnet34=Training(epochs=1, batch_size=128, train_images=5_000, valid_images=1_000,
-                              evaluate_batch_size=1_000),
+            purpose="A CPU-only grading machine (2 cores): one epoch of the CNN at batch size 64, "
+                    "79 steps of ResNet-34.",
+            mnist_cnn=Training(epochs=1, batch_size=64, train_images=55_000, valid_images=5_000,
+                               evaluate_batch_size=1_000, min_test_accuracy=CPU_CNN_MIN),
+            resnet34=Training(epochs=1, batch_size=128, train_images=10_000, valid_images=1_000,
+                              evaluate_batch_size=1_000, min_test_accuracy=CPU_RESNET_MIN,
+                              accuracy_mode="batch_statistics"),
         ),
         Budget(
             name="smoke",
-            purpose="The kit's own tests: a few steps each, enough to show that training runs.",
+            purpose="The kit's own tests: a few steps each, enough to show that training runs; "
+                    "no accuracy gate.",
             mnist_cnn=Training(epochs=1, batch_size=128, train_images=2_000, valid_images=500,
                                evaluate_batch_size=1_000),
             resnet34=Training(epochs=1, batch_size=64, train_images=256, valid_images=128,
@@ -105,6 +136,11 @@ BUDGETS: dict[str, Budget] = {
         ),
     )
 }
+
+
+#: The most a model's test accuracy may exceed its accuracy on the 5,000 validation images, which
+#: it never trains on either; more means it has seen the test set.
+MAX_TEST_OVER_VALID = 0.02
 
 
 class BudgetError(ValueError):
@@ -132,5 +168,14 @@ def current() -> Budget:
 
 
 def training(model: str) -> Training:
-    """The :class:`Training` of ``model`` under the budget in force."""
-    return current().training(model)
+    """The :class:`Training` of ``model`` under the budget in force.
+
+    It also holds every ``fit`` of this kernel to that training (``autograder.training_guard``),
+    so that a notebook that asks for more fails at once with the limit, not by a timeout.
+    """
+    from autograder import training_guard
+
+    budget = current()
+    result = budget.training(model)
+    training_guard.install(result, budget.name)
+    return result

@@ -23,7 +23,7 @@ def _sample_class(args: argparse.Namespace, console: Console) -> int:
     console.print(f"Grading the sample class on budget '{args.budget}' in {args.workdir} "
                   f"({len(assignments)} assignment(s)); feedback goes to {args.workdir / 'feedback'}.")
     graded = grade(repo_root(), args.workdir, budget=args.budget, assignments=assignments,
-                   feedback=not args.no_feedback, console=console)
+                   feedback=not args.no_feedback, jobs=args.jobs, console=console)
     print_results([g.result for g in graded], assignments, console)
     return 0
 
@@ -77,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     sample.add_argument("--assignment", action="append", choices=ASSIGNMENT_IDS,
                         help="Grade only this assignment (repeatable; default: all six).")
     sample.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")
+    sample.add_argument("--jobs", type=int, default=1,
+                        help="Submissions graded at once, each by its own nbgrader process (default: 1).")
     sample.set_defaults(run=_sample_class)
 
     build = sub.add_parser("build", help="Regenerate release/ and solutions/ from source/.")

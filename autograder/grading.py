@@ -1,4 +1,4 @@
-"""Grade one submission with the real ``nbgrader autograde``, and write its feedback."""
+"""Grade one submission with the real ``nbgrader autograde``."""
 
 from __future__ import annotations
 
@@ -18,8 +18,3 @@ def autograde(course_root: Path, assignment_id: str, student: str, *, budget: st
                  env={BUDGET_ENV: budget})
     return read_submission(course_root, assignment_id, student, seconds=time.monotonic() - start)
 
-
-def feedback(course_root: Path, assignment_id: str, student: str) -> Path:
-    """Run ``nbgrader generate_feedback`` for one submission; return the feedback HTML's path."""
-    run_nbgrader(["generate_feedback", assignment_id, "--student", student, "--force"], course_root)
-    return course_root / "feedback" / student / assignment_id / f"{assignment_id}.html"

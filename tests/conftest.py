@@ -30,5 +30,5 @@ def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
 
     workdir = tmp_path_factory.mktemp("sample") / "course"
     console = Console(file=io.StringIO(), width=120)
-    graded = grade(repo, workdir, budget="smoke", console=console)
+    graded = grade(repo, workdir, budget="smoke", jobs=2, console=console)
     return workdir, graded

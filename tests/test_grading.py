@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 def feedback_text(course, graded_item):
     sub = graded_item.submission
     path = course / "feedback" / sub.student / sub.assignment / f"{sub.assignment}.html"
-    return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    text = html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    return re.sub(r"\s+", " ", text)
 
 
 def section(text, grade_id):

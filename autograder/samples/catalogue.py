@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from autograder.samples.variants import Edit, Variant
 
-_RELU_CONV = 'padding="SAME",\n                           activation="relu"'
-
 MISTAKES: tuple[Variant, ...] = (
     # ---- images
     Variant("images", "no-scaling", "forgets to divide the pixels by 255",
@@ -34,7 +32,7 @@ MISTAKES: tuple[Variant, ...] = (
             (Edit("conv_layer", 'padding="SAME"', 'padding="valid"'),),
             ("test_conv_layer", "test_apply_conv", "test_conv_behaviour"), 'Use padding="SAME"'),
     Variant("convolution", "no-activation", "leaves out the ReLU activation",
-            (Edit("conv_layer", _RELU_CONV, 'padding="SAME",\n                          '),),
+            (Edit("conv_layer", 'activation="relu", ', ""),),
             ("test_conv_layer", "test_apply_conv"), 'Pass activation="relu"'),
     Variant("convolution", "stride-2", "uses strides=2",
             (Edit("conv_layer", "strides=s", "strides=2"),),
@@ -179,6 +177,60 @@ TAMPERED: tuple[Variant, ...] = (
             (Edit("residual_unit", "    def call(self, inputs):\n",
                   "    def call(self, inputs):\n        import warnings\n"
                   "        warnings.warn(\"call() was traced\", UserWarning)\n"),)),
+)
+
+
+_SMALL = Edit("train", "n, v = TRAINING.train_images, TRAINING.valid_images", "n, v = 500, TRAINING.valid_images")
+
+#: Mistakes that the accuracy gate of the MNIST CNN must fail under the CPU budget.
+GATE_MISTAKES: tuple[Variant, ...] = (
+    Variant("mnist_cnn", "no-relu", "uses linear activations everywhere (no ReLU)",
+            (Edit("model", ', activation="relu"', ""),), ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "shuffled-labels", "shuffles the labels against the images",
+            (Edit("train", "n, v = TRAINING", "y_train = np.random.default_rng(0).permutation(y_train)\nn, v = TRAINING"),),
+            ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "no-softmax", "leaves the softmax off the last layer",
+            (Edit("model", 'keras.layers.Dense(10, activation="softmax")', "keras.layers.Dense(10)"),),
+            ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "500-images", "trains on 500 images only",
+            (_SMALL,), ("test_accuracy",), "It trained on 500 images in all"),
+)
+
+_TEACHER = """teacher = keras.models.clone_model(model_cnn_mnist)
+teacher.compile(loss="sparse_categorical_crossentropy", optimizer="nadam")
+for start in range(0, 2560, 128):  # train_on_batch does not go through fit
+    teacher.train_on_batch(X_train[start:start + 128], y_train[start:start + 128])
+"""
+
+#: Ways to cheat the accuracy gate; each must earn nothing from it.
+CHEATS: tuple[Variant, ...] = (
+    Variant("mnist_cnn", "trains-on-test", "trains on the test set",
+            (Edit("train", "model_cnn_mnist.fit(X_train[:n], y_train[:n]", "model_cnn_mnist.fit(X_test, y_test"),),
+            ("test_accuracy",), "expected none from the test set"),
+    Variant("mnist_cnn", "typed-accuracy", "trains on 500 images and types in its accuracy",
+            (_SMALL, Edit("evaluate", 'print(f"test accuracy', 'test_accuracy = 0.99\nprint(f"test accuracy')),
+            ("test_accuracy", "test_evaluate"), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "pretrained", "starts from weights trained outside fit",
+            (_SMALL, Edit("train", "model_cnn_mnist.compile(", _TEACHER + "model_cnn_mnist.set_weights(teacher.get_weights())\nmodel_cnn_mnist.compile(")),
+            ("test_accuracy",), "expected freshly initialised weights"),
+    Variant("mnist_cnn", "weights-after-fit", "replaces its weights after training",
+            (_SMALL, Edit("train", "verbose=2)", "verbose=2)\n" + _TEACHER + "model_cnn_mnist.set_weights(teacher.get_weights())")),
+            ("test_accuracy",), "expected unchanged"),
+    Variant("mnist_cnn", "other-architecture", "trains a dense network instead of the CNN",
+            (_SMALL, Edit("model", "model_cnn_mnist = keras.models.Sequential([",
+                          "model_cnn_mnist = keras.models.Sequential([\n    keras.layers.Flatten(),\n    "
+                          "keras.layers.Dense(10, activation=\"softmax\"),\n])\n_unused = ([")),
+            ("test_accuracy",), "weight layer 1: expected Conv2D"),
+    Variant("mnist_cnn", "patched-predict", "patches evaluate and predict to report perfect accuracy",
+            (_SMALL, Edit("evaluate", "test_loss, test_accuracy =",
+                          "keras.Model.evaluate = lambda self, *a, **k: [0.0, 1.0]\n"
+                          "keras.Model.predict = lambda self, x, **k: np.eye(10)[np.asarray(test_Data)[:len(x), 0]]\n"
+                          "np.mean = lambda *a, **k: 1.0\n"
+                          "test_loss, test_accuracy =")),
+            ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "unguarded-fit", "swaps keras.Model.fit for Keras's own to escape the budget",
+            (_SMALL, Edit("train", "history = ", "keras.Model.fit = keras.Model.__mro__[1].fit\nhistory = ")),
+            ("test_accuracy",), "expected a model_cnn_mnist.fit(...) in this notebook"),
 )
 
 
