@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -77,8 +78,9 @@ def parser() -> argparse.ArgumentParser:
     sample.add_argument("--assignment", action="append", choices=ASSIGNMENT_IDS,
                         help="Grade only this assignment (repeatable; default: all six).")
     sample.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")
-    sample.add_argument("--jobs", type=int, default=1,
-                        help="Submissions graded at once, each by its own nbgrader process (default: 1).")
+    sample.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="Submissions graded at once, each by its own nbgrader process "
+                             "(default: 2, or 1 on a one-core machine).")
     sample.set_defaults(run=_sample_class)
 
     build = sub.add_parser("build", help="Regenerate release/ and solutions/ from source/.")

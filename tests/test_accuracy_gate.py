@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from autograder.budget import BUDGETS
-from autograder.samples.catalogue import CHEATS, GATE_MISTAKES
+from autograder.samples.catalogue import CHEATS, GATE_ALTERNATIVES, GATE_MISTAKES
 from autograder.samples.run import grade
 from autograder.samples.sample_class import SampleSubmission
 
@@ -25,6 +25,8 @@ def gated(repo, tmp_path_factory):
     items = [SampleSubmission("reference", a, reference(a), None, True) for a in ("mnist_cnn", "resnet34")]
     items += [SampleSubmission(f"{kind}-{v.slug}", v.assignment, v.apply(reference(v.assignment)), v, False)
               for kind, variants in (("mistake", GATE_MISTAKES), ("cheat", CHEATS)) for v in variants]
+    items += [SampleSubmission(f"alternative-{v.slug}", v.assignment, v.apply(reference(v.assignment)), v, True)
+              for v in GATE_ALTERNATIVES]
     workdir = tmp_path_factory.mktemp("gate") / "course"
     graded = grade(repo, workdir, budget="cpu", assignments=("mnist_cnn", "resnet34"), items=items,
                    jobs=2, console=Console(file=io.StringIO(), width=120))
@@ -43,6 +45,13 @@ def test_the_references_pass_the_cpu_gate(gated, assignment_id):
     _, results = gated
     item = results[("reference", assignment_id)]
     assert item.result.by_test()["test_accuracy"].score > 0
+    assert item.result.passed_all, item.result.tests
+
+
+@pytest.mark.parametrize("variant", GATE_ALTERNATIVES, ids=lambda v: v.slug)
+def test_other_sensible_training_settings_pass(gated, variant):
+    _, results = gated
+    item = results[(f"alternative-{variant.slug}", variant.assignment)]
     assert item.result.passed_all, item.result.tests
 
 

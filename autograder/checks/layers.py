@@ -100,9 +100,10 @@ def conv2d(conv: Any, *, name: str = "conv", filters: int, kernel_size: int, str
 
 
 def conv2d_output(conv: Any, input_shape: tuple[int, int, int, int], *, name: str = "conv",
-                  strides: int, padding: str, activation: str) -> None:
+                  filters: int, kernel_size: int, strides: int, padding: str, activation: str) -> None:
     """Applied to a random batch of ``input_shape`` (batch, height, width, channels), ``conv``
-    gives what ``tf.nn.conv2d`` with its own kernel and bias, then the activation, gives.
+    gives what ``tf.nn.conv2d`` with its own kernel (of ``kernel_size`` x ``kernel_size`` x
+    channels x ``filters``) and bias, then the activation, gives.
     """
     import tensorflow as tf
 
@@ -110,6 +111,10 @@ def conv2d_output(conv: Any, input_shape: tuple[int, int, int, int], *, name: st
     got = _call(name, conv, x, "The layer must accept any batch of images with the same number "
                                "of channels, of any height and width.")
     kernel = np.asarray(conv.kernel)
+    want_kernel = (kernel_size, kernel_size, input_shape[-1], filters)
+    if kernel.shape != want_kernel:
+        raise CheckFailure(f"shape of {name}'s kernel", want_kernel, kernel.shape,
+                           CONV_CAUSES["kernel_size" if kernel.shape[:2] != want_kernel[:2] else "filters"])
     s = _pair(strides)
     reference = tf.nn.conv2d(x, kernel.astype(np.float32), strides=(1, *s, 1), padding=padding.upper())
     bias = getattr(conv, "bias", None)

@@ -96,8 +96,14 @@ def compiled_for_mnist(model: Any, *, name: str, optimizer: str = "nadam") -> No
 
 
 def trained(model: Any, *, name: str, min_steps: int = 1) -> None:
-    """``model``'s optimizer has taken at least ``min_steps`` training steps."""
+    """``model``'s optimizer has taken at least ``min_steps`` training steps; a fit refused for
+    exceeding the budget is reported with the budget's limits."""
+    from autograder import training_guard
+
     _require_model(name, model)
+    record = training_guard.record_of(model)
+    if record is not None and record.refused and not record.fits:
+        raise CheckFailure(*record.refused[-1])
     optimizer = getattr(model, "optimizer", None)
     steps = int(np.asarray(optimizer.iterations)) if optimizer is not None else 0
     if steps < min_steps:

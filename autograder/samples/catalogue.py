@@ -83,6 +83,9 @@ MISTAKES: tuple[Variant, ...] = (
     Variant("mnist_cnn", "sgd", "compiles with SGD",
             (Edit("train", 'optimizer="nadam"', 'optimizer="sgd"'),),
             ("test_train",), 'optimizer="nadam"'),
+    Variant("mnist_cnn", "epochs-10", "ignores the budget and trains for the tutorial's 10 epochs",
+            (Edit("train", "epochs=TRAINING.epochs", "epochs=10"),),
+            ("test_train", "test_accuracy"), "budget allows at most"),
     Variant("mnist_cnn", "typed-accuracy", "types the test accuracy in",
             (Edit("evaluate", 'print(f"test accuracy', 'test_accuracy = 0.99\nprint(f"test accuracy'),),
             ("test_evaluate",), "not be typed in or loaded"),
@@ -201,6 +204,13 @@ teacher.compile(loss="sparse_categorical_crossentropy", optimizer="nadam")
 for start in range(0, 2560, 128):  # train_on_batch does not go through fit
     teacher.train_on_batch(X_train[start:start + 128], y_train[start:start + 128])
 """
+
+#: Correct answers trained with other sensible settings; the gate must not fail them.
+GATE_ALTERNATIVES: tuple[Variant, ...] = (
+    Variant("mnist_cnn", "other-settings", "trains at twice the batch size with a tuned Nadam",
+            (Edit("train", 'optimizer="nadam"', "optimizer=keras.optimizers.Nadam(learning_rate=0.002)"),
+             Edit("train", "batch_size=TRAINING.batch_size", "batch_size=2 * TRAINING.batch_size"))),
+)
 
 #: Ways to cheat the accuracy gate; each must earn nothing from it.
 CHEATS: tuple[Variant, ...] = (
