@@ -14,6 +14,10 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Environment variable that points the kit at another folder holding the MNIST files.
 DATA_DIR_ENV = "CNNKIT_DATA_DIR"
@@ -114,7 +118,7 @@ def mnist_file(name: str) -> Path:
     return Path(mnist_dir()) / name
 
 
-def load_mnist_test() -> tuple["np.ndarray", "np.ndarray"]:
+def load_mnist_test() -> tuple[np.ndarray, np.ndarray]:
     """The MNIST test set as the tutorial prepares it: images (10000, 28, 28, 1) in [0, 1]
     (float32) and labels (10000,) (int64). Used by the kit's own accuracy checks."""
     import numpy as np

@@ -57,3 +57,16 @@ def test_no_data_folder_anywhere(tmp_path, monkeypatch):
 def test_unknown_file_name():
     with pytest.raises(ValueError, match="MNIST file name: expected one of"):
         data.mnist_file("train.csv")
+
+
+def test_an_installed_kit_carries_the_data(repo, monkeypatch, tmp_path):
+    """`pip install` puts data/mnist under <prefix>/share/cnn-course-kit/mnist (pyproject's
+    data-files), and the kit looks there when it is not in a clone."""
+    import sys
+    import tomllib
+
+    config = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = config["tool"]["setuptools"]["data-files"]["share/cnn-course-kit/mnist"]
+    assert {"data/mnist/SHA256SUMS", "data/mnist/train.csv.gz", "data/mnist/test.csv.gz"} <= set(shipped)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert data.candidate_dirs()[-1] == tmp_path / "share" / "cnn-course-kit" / "mnist"

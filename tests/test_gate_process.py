@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import keras
-import numpy as np
 
 from autograder import reference, weights
 

@@ -1,7 +1,6 @@
 """Checks of single layers: settings, and behaviour against TensorFlow's own operations."""
 
 import keras
-import numpy as np
 import pytest
 
 from autograder import checks

@@ -1,7 +1,6 @@
 """Checks of a student's ResidualUnit, on the tutorial's unit and on broken ones."""
 
 import keras
-import numpy as np
 import pytest
 
 from autograder import checks
