@@ -98,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    console = Console()
+    # Piped output has no terminal width; keep the score table's columns whole.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     try:
         return args.run(args, console)
     except KeyboardInterrupt:

@@ -16,9 +16,9 @@ def score_table(results: Iterable[SubmissionScore], assignments: Sequence[str]) 
     for result in results:
         by_student.setdefault(result.student, {})[result.assignment] = result
     table = Table(title="Scores per student and assignment")
-    table.add_column("student")
+    table.add_column("student", no_wrap=True)
     for assignment_id in assignments:
-        table.add_column(assignment_id, justify="right")
+        table.add_column(assignment_id, justify="right", no_wrap=True)
     table.add_column("total", justify="right")
     for student in sorted(by_student):
         row = by_student[student]
