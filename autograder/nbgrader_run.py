@@ -41,3 +41,12 @@ def run_nbgrader(args: Sequence[str], course_root: Path, *, env: Mapping[str, st
         raise NbgraderError(f"nbgrader {' '.join(args)}: expected exit status 0, got "
                             f"{process.returncode}. Its last lines:\n{tail}")
     return process
+
+
+def put_tools_on_path() -> None:
+    """Put this interpreter's ``bin/`` first on this process's PATH, for nbgrader's in-process
+    gradebook, which runs ``alembic`` through PATH when it creates a database."""
+    tools = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[:1] != [tools]:
+        os.environ["PATH"] = os.pathsep.join([tools, path])

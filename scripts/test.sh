@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Set up a virtual environment with the kit and its test tools, then run every test (slow ones too).
+# Install the system packages the tests need (PostgreSQL, Chromium), set up a virtual environment
+# with the kit and its test tools, then run every test (slow ones too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-packages.sh
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'

@@ -1,19 +1,18 @@
-"""Grade sample submissions end to end: a fresh nbgrader course, the real commands, a score table."""
+"""Grade sample submissions end to end: a fresh nbgrader course, the batch grader, a score table."""
 
 from __future__ import annotations
 
 import shutil
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from autograder import build, grading
+from autograder import build
+from autograder.batch.grade import Settings, grade_class
+from autograder.batch.outcome import Submission
 from autograder.course import ASSIGNMENT_IDS
-from autograder.nbgrader_run import NbgraderError, run_nbgrader
 from autograder.results import SubmissionScore
 from autograder.samples import sample_class
 from autograder.samples.sample_class import SampleSubmission
@@ -56,38 +55,27 @@ def prepare(repo: Path, workdir: Path, assignments: Sequence[str],
 
 
 def grade(repo: Path, workdir: Path, *, budget: str, assignments: Sequence[str] = ASSIGNMENT_IDS,
-          items: Sequence[SampleSubmission] | None = None, feedback: bool = True, jobs: int = 1,
+          items: Sequence[SampleSubmission] | None = None, feedback: bool = True, jobs: int | None = None,
           console: Console | None = None) -> list[Graded]:
-    """Grade every submission with ``nbgrader autograde``, one process per submission and up to
-    ``jobs`` at once; then, with ``feedback``, write the feedback HTML of each assignment.
+    """Grade every submission with the kit's batch grader (nbgrader's autograde, ``jobs`` at once;
+    None: what fits the machine), writing feedback HTML, ``grading/grades.csv`` and
+    ``grading/report.html`` in ``workdir``.
 
-    A submission whose autograde fails is reported and left out of the result.
+    A submission that could not be graded is reported and left out of the result.
     """
-    console = console or Console()
     chosen = prepare(repo, workdir, assignments, items)
-    graded: list[Graded] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress, \
-            ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        task = progress.add_task("grading", total=len(chosen))
-        futures = {pool.submit(grading.autograde, workdir, item.assignment, item.student, budget=budget): item
-                   for item in chosen}
-        for future in as_completed(futures):
-            item = futures[future]
-            try:
-                result = future.result()
-            except NbgraderError as exc:
-                progress.console.print(f"{item.student:>24} {item.assignment:<14} not graded: {exc}",
-                                       markup=False, highlight=False)
-            else:
-                progress.console.print(
-                    f"{item.student:>24} {item.assignment:<14} {result.score:>4g}/{result.max_score:<4g}"
-                    f" {result.seconds:6.1f} s  {item.description}", markup=False, highlight=False)
-                graded.append(Graded(item, result))
-            progress.advance(task)
-    if feedback:
-        for assignment_id in dict.fromkeys(item.assignment for item in chosen):
-            run_nbgrader(["generate_feedback", assignment_id, "--force"], workdir)
-    order = {id(item): i for i, item in enumerate(chosen)}
-    return sorted(graded, key=lambda g: order[id(g.submission)])
+    submissions = [Submission(item.student, item.assignment,
+                              workdir / "submitted" / item.student / item.assignment
+                              / f"{item.assignment}.ipynb", item.description) for item in chosen]
+    batch = grade_class(workdir, submissions, Settings(budget=budget, workers=jobs, feedback=feedback),
+                        console or Console())
+    if batch.interrupted:
+        raise KeyboardInterrupt
+    by_key = {(o.student, o.assignment): o for o in batch.outcomes if o.status != "failed"}
+    graded = []
+    for item in chosen:
+        outcome = by_key.get((item.student, item.assignment))
+        if outcome is not None:
+            graded.append(Graded(item, SubmissionScore(outcome.student, outcome.assignment,
+                                                       outcome.tests, outcome.seconds)))
+    return graded

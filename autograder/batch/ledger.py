@@ -1,0 +1,108 @@
+"""The batch grader's ledger, kept beside nbgrader's tables in the same gradebook database.
+
+Two tables make resume and "nothing done twice" simple:
+
+* ``cnnkit_result``: each job key's result (the executed notebook, compressed, or why it failed).
+  A key found here is never executed again.
+* ``cnnkit_recorded``: which job's grades are in the gradebook for each student and assignment
+  (its record key: the job key and the submission time). A submission whose current record key
+  is there is skipped outright.
+
+Only the coordinator writes either table, after the gradebook's own commit, so a crash between
+the two leaves a result that is simply recorded again (grades are updated in place, never added).
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import (Column, DateTime, Float, LargeBinary, MetaData, String, Table, Text,
+                        create_engine, delete, select)
+from sqlalchemy.engine import Engine
+
+from autograder.batch.runner import RunResult
+
+METADATA = MetaData()
+
+RESULTS = Table(
+    "cnnkit_result", METADATA,
+    Column("job_key", String(64), primary_key=True),
+    Column("student", String(128), nullable=False),
+    Column("assignment", String(128), nullable=False),
+    Column("notebook", LargeBinary, nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("seconds", Float, nullable=False),
+    Column("cell_seconds", Float, nullable=False),
+    Column("worker", String(256), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+RECORDED = Table(
+    "cnnkit_recorded", METADATA,
+    Column("student", String(128), primary_key=True),
+    Column("assignment", String(128), primary_key=True),
+    Column("job_key", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recorded", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A ``cnnkit_recorded`` row."""
+
+    job_key: str
+    status: str
+
+
+class Ledger:
+    """The ledger tables of one gradebook database."""
+
+    def __init__(self, db_url: str) -> None:
+        self.engine: Engine = create_engine(db_url, future=True)
+        METADATA.create_all(self.engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def recorded(self, student: str, assignment: str) -> Recorded | None:
+        """What is recorded for ``student``'s ``assignment``, if anything."""
+        with self.engine.connect() as db:
+            row = db.execute(select(RECORDED.c.job_key, RECORDED.c.status).where(
+                RECORDED.c.student == student, RECORDED.c.assignment == assignment)).first()
+        return Recorded(row.job_key, row.status) if row else None
+
+    def result(self, key: str) -> RunResult | None:
+        """The stored result of job ``key``, if it ran before."""
+        with self.engine.connect() as db:
+            row = db.execute(select(RESULTS).where(RESULTS.c.job_key == key)).first()
+        if row is None:
+            return None
+        notebook = gzip.decompress(row.notebook) if row.notebook is not None else None
+        return RunResult(row.job_key, notebook, row.seconds, row.cell_seconds, row.worker, row.reason)
+
+    def store(self, student: str, assignment: str, result: RunResult) -> None:
+        """Keep ``result`` under its job key (replacing an earlier one)."""
+        notebook = gzip.compress(result.notebook, 6) if result.notebook is not None else None
+        with self.engine.begin() as db:
+            db.execute(delete(RESULTS).where(RESULTS.c.job_key == result.key))
+            db.execute(RESULTS.insert().values(
+                job_key=result.key, student=student, assignment=assignment, notebook=notebook,
+                reason=result.reason, seconds=result.seconds, cell_seconds=result.cell_seconds,
+                worker=result.worker, created=datetime.now(timezone.utc)))
+
+    def mark(self, student: str, assignment: str, key: str, status: str) -> None:
+        """Say that ``key``'s grades are now the gradebook's for ``student``'s ``assignment``."""
+        with self.engine.begin() as db:
+            db.execute(delete(RECORDED).where(RECORDED.c.student == student,
+                                              RECORDED.c.assignment == assignment))
+            db.execute(RECORDED.insert().values(student=student, assignment=assignment, job_key=key,
+                                                status=status, recorded=datetime.now(timezone.utc)))
+
+    def forget(self, key: str) -> None:
+        """Drop job ``key``'s stored result, so that it runs again."""
+        with self.engine.begin() as db:
+            db.execute(delete(RESULTS).where(RESULTS.c.job_key == key))

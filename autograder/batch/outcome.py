@@ -1,0 +1,70 @@
+"""What the batch grader knows about each submission: where it came from and how it was graded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.results import TestScore
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's notebook for one assignment, placed in nbgrader's ``submitted/`` folder."""
+
+    student: str
+    """The nbgrader student id."""
+    assignment: str
+    """The assignment id."""
+    notebook: Path
+    """``submitted/<student>/<assignment>/<assignment>.ipynb`` in the course folder."""
+    origin: str
+    """Where it came from, for the grader: a path, or ``<zip>:<member>``."""
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """A file the intake could not turn into a submission, and why."""
+
+    origin: str
+    """The file: a path, or ``<zip>:<member>``."""
+    reason: str
+    """What was wrong and what to do, in one or two sentences."""
+
+
+#: Outcome statuses: executed now; taken from an identical earlier run; already in the gradebook
+#: under the same key; could not be graded.
+STATUSES = ("graded", "reused", "unchanged", "failed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one submission was graded."""
+
+    student: str
+    """The nbgrader student id."""
+    assignment: str
+    """The assignment id."""
+    status: str
+    """One of :data:`STATUSES`."""
+    tests: tuple[TestScore, ...] = field(default_factory=tuple)
+    """The per-test scores recorded in the gradebook, in notebook order (empty when failed)."""
+    seconds: float | None = None
+    """Wall time of the notebook's grading run on its worker, when it ran (or when the reused
+    result ran)."""
+    reason: str = ""
+    """Why it failed, for the grader and the student; empty otherwise."""
+    worker: str = ""
+    """Which worker ran it (host and process, or the Dask worker's address)."""
+    job_key: str = ""
+    """The job key (see :mod:`autograder.batch.jobs`)."""
+
+    @property
+    def score(self) -> float:
+        """Points given."""
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        """Points possible (0 when nothing was graded)."""
+        return sum(t.max_score for t in self.tests)

@@ -1,0 +1,76 @@
+"""The one writer of the gradebook: grades from an executed notebook, with nbgrader's own code.
+
+For each result the coordinator does what the second half of ``nbgrader autograde`` does: make
+sure the student and the submission exist (with the submission time from ``timestamp.txt``), put
+the executed notebook in ``autograded/``, then run nbgrader's ``SaveAutoGrades`` and
+``AssignLatePenalties`` preprocessors on it against the gradebook. Workers never write it, so
+SQLite never sees two writers and PostgreSQL is only a different ``db_url``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+from nbgrader.utils import parse_utc
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.course import COURSE_ID
+from autograder.results import SubmissionScore, read_submission
+
+
+def course_config(course_root: Path) -> Config:
+    """The course's ``nbgrader_config.py`` as a traitlets :class:`Config`."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+
+
+def submission_time(folder: Path):
+    """The submission time nbgrader would read from ``folder/timestamp.txt`` (None if absent)."""
+    stamp = folder / "timestamp.txt"
+    if not stamp.is_file():
+        return None
+    text = stamp.read_text(encoding="utf-8", errors="replace").strip()
+    return parse_utc(text) if text else None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-") as handle:
+        handle.write(data)
+    os.replace(handle.name, path)
+
+
+class Recorder:
+    """Writes grades of one course into its gradebook at ``db_url``."""
+
+    def __init__(self, course_root: Path, db_url: str) -> None:
+        self.course_root = course_root
+        self.db_url = db_url
+        self.config = course_config(course_root)
+
+    def record(self, student: str, assignment: str, notebook: bytes) -> SubmissionScore:
+        """Record the grades of ``student``'s executed ``assignment`` notebook; return them as read
+        back from the gradebook."""
+        submitted = self.course_root / "submitted" / student / assignment
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            gb.update_or_create_student(student)
+            timestamp = submission_time(submitted)
+            if timestamp is not None:
+                gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+            else:
+                gb.update_or_create_submission(assignment, student)
+        autograded = self.course_root / "autograded" / student / assignment
+        _write_atomic(autograded / f"{assignment}.ipynb", notebook)
+        if (submitted / "timestamp.txt").is_file():
+            _write_atomic(autograded / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
+        nb = nbformat.reads(notebook.decode("utf-8"), as_version=nbformat.NO_CONVERT)
+        resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment,
+                                  "notebook": assignment, "student": student}}
+        for preprocessor in (SaveAutoGrades, AssignLatePenalties):
+            nb, resources = preprocessor(config=self.config).preprocess(nb, resources)
+        return read_submission(self.course_root, assignment, student, url=self.db_url)
