@@ -43,7 +43,12 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     from autograder.batch import intake
     from autograder.batch.grade import Settings, grade_class
 
+    from autograder.batch.limits import configured
+
     course = _course(args.course)
+    limits = configured(",".join(args.limit or []))
+    if args.timeout is not None:
+        limits = limits.with_changes(f"notebook={args.timeout}")
     assignments = args.assignments or list(ASSIGNMENT_IDS)
     if args.zip is not None:
         found = intake.from_zip(course, args.zip, assignments, args.student, roster=args.roster)
@@ -59,7 +64,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         return 0
     settings = Settings(budget=args.budget, workers=args.workers, scheduler=args.scheduler,
                         db_url=args.db_url, output=args.output, feedback=not args.no_feedback,
-                        retry_failed=args.retry_failed, timeout=args.timeout)
+                        retry_failed=args.retry_failed, limits=limits)
     result = grade_class(course, found.submissions, settings, console)
     if result.interrupted:
         return 130
@@ -156,7 +161,12 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--output", type=Path, default=None,
                        help="Folder for grades.csv and report.html (default: <course>/grading).")
     grade.add_argument("--timeout", type=float, default=None,
-                       help="Seconds one notebook may run in all before it is stopped.")
+                       help="Seconds one notebook may run in all before it is stopped "
+                            "(same as --limit notebook=SECONDS).")
+    grade.add_argument("--limit", action="append", default=None, metavar="NAME=VALUE",
+                       help="Change a limit of each notebook's run: notebook, cell (seconds), "
+                            "memory, output, file, disk (bytes, K/M/G), processes "
+                            "(repeatable; defaults in autograder/batch/limits.py).")
     grade.add_argument("--retry-failed", action="store_true",
                        help="Run again the submissions whose earlier run failed.")
     grade.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")

@@ -17,6 +17,7 @@ from autograder.batch import capacity, display
 from autograder.batch.grade import Settings, _redact, grade_class
 from autograder.batch.jobs import Job
 from autograder.batch.ledger import Ledger
+from autograder.batch.limits import Limits
 from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.runner import RunResult, cell_seconds, lay_out
 from autograder.data import DATA_DIR_ENV, DataError
@@ -36,7 +37,7 @@ def test_job_key_changes_with_what_decides_the_grade() -> None:
     assert _job().key == base.key
     for change in ({"files": {"pooling.ipynb": b"{ }", "timestamp.txt": b"2026-11-28 08:00:00 UTC"}},
                    {"tests_digest": "t2"}, {"budget": "smoke"}, {"config": "c = 2"},
-                   {"assignment": "convolution"}):
+                   {"assignment": "convolution"}, {"limits": Limits(memory=2**30)}):
         assert _job(**change).key != base.key, change
 
 
@@ -44,7 +45,7 @@ def test_job_key_ignores_student_time_and_worker_settings_but_record_key_sees_th
     base = _job()
     later = _job(files={"pooling.ipynb": b"{}", "timestamp.txt": b"2030-01-01 00:00:00 UTC"})
     assert _job(student="bob").key == base.key
-    assert _job(threads=4, timeout=60.0, template=b"other").key == base.key
+    assert _job(threads=4, template=b"other", locked={"x": "y"}).key == base.key
     assert later.key == base.key
     assert later.record_key != base.record_key
 

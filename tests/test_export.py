@@ -43,7 +43,7 @@ def test_columns_group_tests_by_assignment_in_course_then_notebook_order(tmp_pat
         "student_id", "assignment",
         "images:test_shape", "images:test_scale", "images:test_load",
         "convolution:test_shape", "convolution:test_filters",
-        "score", "max_score", "percent", "status", "reason",
+        "score", "max_score", "percent", "status", "reason", "review", "notes",
     ]
 
 
@@ -83,8 +83,9 @@ def test_a_failed_row_leaves_max_score_empty_when_nothing_shows_it(tmp_path):
     outcomes = [Outcome("dave", "pooling", "failed", reason="Not a notebook.")]
     table = _read(write_grades_csv(outcomes, tmp_path / "grades.csv"))
     assert table == [
-        ["student_id", "assignment", "score", "max_score", "percent", "status", "reason"],
-        ["dave", "pooling", "0", "", "", "failed", "Not a notebook."],
+        ["student_id", "assignment", "score", "max_score", "percent", "status", "reason", "review",
+         "notes"],
+        ["dave", "pooling", "0", "", "", "failed", "Not a notebook.", "", ""],
     ]
 
 
@@ -100,7 +101,7 @@ def test_numbers_are_written_without_trailing_zeros():
 def test_a_partial_percent_is_rounded_to_two_decimals(tmp_path):
     outcomes = [Outcome("eve", "pooling", "graded", (Score("test_a", 2, 3),))]
     row = _read(write_grades_csv(outcomes, tmp_path / "grades.csv"))[1]
-    assert row[-5:] == ["2", "3", "66.67", "graded", ""]
+    assert row[-7:] == ["2", "3", "66.67", "graded", "", "", ""]
 
 
 def test_an_ugly_student_id_and_reason_round_trip_through_csv_reader(tmp_path):
@@ -109,7 +110,7 @@ def test_an_ugly_student_id_and_reason_round_trip_through_csv_reader(tmp_path):
                 Outcome(UGLY_ID, "pooling", "failed", reason=reason)]
     table = _read(write_grades_csv(outcomes, tmp_path / "grades.csv"))
     assert [r[0] for r in table[1:]] == [UGLY_ID, UGLY_ID]
-    assert table[2][-1] == reason
+    assert table[2][-3] == reason
     assert all(len(r) == len(table[0]) for r in table)
 
 
@@ -123,7 +124,7 @@ def test_the_file_is_utf8_with_unix_newlines(tmp_path):
 def test_the_header_is_written_with_no_rows(tmp_path):
     path = write_grades_csv([], tmp_path / "grades.csv")
     assert path.read_text(encoding="utf-8") \
-        == "student_id,assignment,score,max_score,percent,status,reason\n"
+        == "student_id,assignment,score,max_score,percent,status,reason,review,notes\n"
 
 
 def test_two_outcomes_for_one_student_and_assignment_are_an_error(tmp_path):
@@ -178,3 +179,12 @@ def test_the_summary_has_one_row_per_test_with_its_pass_rate(tmp_path):
 def test_the_summary_header_is_written_with_no_rows(tmp_path):
     table = _read(write_test_summary_csv([], tmp_path / "tests.csv"))
     assert table == [list(export.SUMMARY_COLUMNS)]
+
+
+def test_review_reasons_and_notes_have_their_own_columns(tmp_path):
+    outcomes = [Outcome("erin", "pooling", "graded", (Score("test_max", 2, 2),), 3.0,
+                        review=("cell 4, line 1: calls os._exit()", "cell 5: a locked cell was edited"),
+                        notes=("cell 7 (test_max) ran longer than the per-cell limit and was stopped.",))]
+    row = dict(zip(*_read(write_grades_csv(outcomes, tmp_path / "grades.csv"))))
+    assert row["review"] == "cell 4, line 1: calls os._exit(); cell 5: a locked cell was edited"
+    assert row["notes"].startswith("cell 7 (test_max) ran longer")

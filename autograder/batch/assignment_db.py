@@ -65,8 +65,10 @@ def definition(db_url: str, assignment_id: str) -> dict:
                 "grade_cells": sorted(([c.name, c.cell_type, c.max_score] for c in nb.grade_cells)),
                 "solution_cells": sorted(c.name for c in nb.solution_cells),
                 "task_cells": sorted(([c.name, c.cell_type, c.max_score] for c in nb.task_cells)),
-                "source_cells": sorted(([c.name, c.cell_type, bool(c.locked), c.source, c.checksum]
-                                        for c in nb.source_cells)),
+                # In the gradebook's own order: nbgrader re-adds a deleted test cell after the one
+                # before it in this order.
+                "source_cells": [[c.name, c.cell_type, bool(c.locked), c.source, c.checksum]
+                                 for c in nb.source_cells],
             })
         return {"assignment": assignment_id,
                 "duedate": record.duedate.isoformat() if record.duedate else None,
@@ -112,3 +114,17 @@ def write_template(spec: dict, path: Path) -> Path:
                 gb.update_or_create_source_cell(name, nb["name"], assignment_id, cell_type=cell_type,
                                                 locked=locked, source=source, checksum=checksum)
     return path
+
+
+def layout(spec: dict) -> tuple[dict, ...]:
+    """The assignment's nbgrader cells in notebook order, with what a cell's nbgrader metadata
+    needs: ``name``, ``cell_type``, ``locked``, ``grade``, ``points``, ``solution``."""
+    cells = []
+    for nb in spec["notebooks"]:
+        grades = {name: points for name, _, points in nb["grade_cells"]}
+        solutions = set(nb["solution_cells"])
+        for name, cell_type, locked, _, _ in nb["source_cells"]:
+            cells.append({"name": name, "cell_type": cell_type, "locked": locked,
+                          "grade": name in grades, "points": grades.get(name, 0),
+                          "solution": name in solutions})
+    return tuple(cells)

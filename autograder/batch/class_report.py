@@ -317,14 +317,20 @@ def _failed_table(outcomes: Sequence[Outcome]) -> str:
 
 def _attention_table(outcomes: Sequence[Outcome]) -> str:
     rows = []
-    for o in sorted((o for o in outcomes if o.status != "failed"), key=_row_order):
+    for o in sorted(outcomes, key=_row_order):
         manual = [t.grade_id for t in o.tests if t.needs_manual_grade]
-        if manual:
-            what = "Grade by hand: " + ", ".join(manual)
-        elif o.max_score <= 0:
-            what = "No graded tests: 0 of 0 points is an error, not a pass. Regrade it."
-        else:
+        what = []
+        if o.review:
+            what.append("Flagged for review: " + "; ".join(o.review))
+        if o.notes:
+            what.append("Notes: " + "; ".join(o.notes))
+        if manual and o.status != "failed":
+            what.append("Grade by hand: " + ", ".join(manual))
+        elif o.status != "failed" and o.max_score <= 0:
+            what.append("No graded tests: 0 of 0 points is an error, not a pass. Regrade it.")
+        if not what:
             continue
+        what = " ".join(what)
         rows.append(f"<tr><td>{escape(o.student)}</td><td>{escape(o.assignment)}</td>"
                     f'<td class="num">{format_number(o.score)}/{format_number(o.max_score)}</td>'
                     f'<td class="reason">{escape(what)}</td></tr>')

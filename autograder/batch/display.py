@@ -27,10 +27,22 @@ def line(outcome: Outcome) -> str:
     reason it failed."""
     head = f"{outcome.status:<9} {outcome.student:<24} {outcome.assignment:<14}"
     if outcome.status == "failed":
-        return f"{head} {'-':>9} {'':>8}  {outcome.reason}"
+        return f"{head} {'-':>9} {'':>8}  {outcome.reason}" + _extras(outcome)
     seconds = f"{outcome.seconds:6.1f} s" if outcome.seconds is not None else f"{'':>8}"
     manual = "  (needs manual grading)" if any(t.needs_manual_grade for t in outcome.tests) else ""
-    return f"{head} {outcome.score:>4g}/{outcome.max_score:<4g} {seconds}{manual}"
+    text = f"{head} {outcome.score:>4g}/{outcome.max_score:<4g} {seconds}{manual}"
+    return text + _extras(outcome)
+
+
+def _extras(outcome: Outcome) -> str:
+    text = ""
+    if outcome.review:
+        more = f" (+{len(outcome.review) - 1} more)" if len(outcome.review) > 1 else ""
+        text += f"  REVIEW: {outcome.review[0]}{more}"
+    if outcome.notes:
+        more = f" (+{len(outcome.notes) - 1} more)" if len(outcome.notes) > 1 else ""
+        text += f"  NOTE: {outcome.notes[0]}{more}"
+    return text
 
 
 def summary(outcomes: Sequence[Outcome], console: Console, *, wall_seconds: float,
@@ -57,3 +69,11 @@ def summary(outcomes: Sequence[Outcome], console: Console, *, wall_seconds: floa
                   f"executed, {counts['reused']} reused from an identical earlier run, "
                   f"{counts['unchanged']} already in the gradebook, {counts['failed']} failed.",
                   highlight=False)
+    flagged = [o for o in outcomes if o.review]
+    if flagged:
+        console.print(f"{len(flagged)} submission(s) flagged for manual review (their points stand "
+                      f"until you look; nbgrader's formgrader shows them flagged):",
+                      style="bold yellow", highlight=False)
+        for o in flagged:
+            console.print(f"  {o.student} / {o.assignment}: " + "; ".join(o.review),
+                          markup=False, highlight=False)

@@ -28,7 +28,8 @@ from autograder.results import TestScore
 
 #: The columns before the test columns, and after them.
 LEADING_COLUMNS: tuple[str, ...] = ("student_id", "assignment")
-TRAILING_COLUMNS: tuple[str, ...] = ("score", "max_score", "percent", "status", "reason")
+TRAILING_COLUMNS: tuple[str, ...] = ("score", "max_score", "percent", "status", "reason", "review",
+                                     "notes")
 
 #: The columns of the per-test summary.
 SUMMARY_COLUMNS: tuple[str, ...] = ("assignment", "grade_id", "column", "max_score", "students",
@@ -187,7 +188,7 @@ def grade_rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[str]]]
             format_number(score),
             "" if max_score is None else format_number(max_score),
             "" if share is None else format_number(share, 2),
-            outcome.status, outcome.reason,
+            outcome.status, outcome.reason, "; ".join(outcome.review), "; ".join(outcome.notes),
         ])
     return header, rows
 

@@ -19,11 +19,12 @@ from rich.console import Console
 from sqlalchemy.exc import SAWarning
 
 from autograder import data
-from autograder.batch import assignment_db, display
+from autograder.batch import assignment_db, display, sandbox
 from autograder.batch.backends import Backend, DaskBackend, LocalBackend
 from autograder.batch.capacity import Capacity, plan
 from autograder.batch.jobs import Job, submission_files
 from autograder.batch.ledger import Ledger
+from autograder.batch.limits import Limits, configured
 from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.record import Recorder, course_config
 from autograder.batch.runner import RunResult
@@ -50,8 +51,9 @@ class Settings:
     """Write each student's feedback HTML (``nbgrader generate_feedback``)."""
     retry_failed: bool = False
     """Run again the submissions whose earlier run failed."""
-    timeout: float | None = None
-    """Wall-time limit of one notebook in seconds (None: nbgrader's per-cell limit only)."""
+    limits: Limits | None = None
+    """Time, memory, process, output and disk limits of each notebook (None: the kit's defaults
+    with ``$CNNKIT_LIMITS`` applied)."""
 
 
 @dataclass
@@ -78,26 +80,33 @@ def default_db_url(course_root: Path) -> str:
     return str(configured) if configured else f"sqlite:///{course_root.resolve() / 'gradebook.db'}"
 
 
-def _templates(course_root: Path, assignments: Sequence[str], db_url: str) -> dict[str, tuple[bytes, str]]:
-    """Per assignment: a worker's template gradebook and the digest of its tests."""
+def _templates(course_root: Path, assignments: Sequence[str],
+               db_url: str) -> dict[str, tuple[bytes, str, dict[str, str], tuple[dict, ...]]]:
+    """Per assignment: a worker's template gradebook, the digest of its tests, its locked cells,
+    its cell layout."""
     found = {}
     with tempfile.TemporaryDirectory(prefix="cnnkit-templates-") as tmp:
         for assignment_id in assignments:
             assignment_db.ensure_assignment(course_root, assignment_id, db_url)
             spec = assignment_db.definition(db_url, assignment_id)
             path = assignment_db.write_template(spec, Path(tmp) / f"{assignment_id}.db")
-            found[assignment_id] = (path.read_bytes(), assignment_db.tests_digest(spec))
+            locked = {name: source for nb in spec["notebooks"]
+                      for name, _, is_locked, source, _ in nb["source_cells"] if is_locked}
+            found[assignment_id] = (path.read_bytes(), assignment_db.tests_digest(spec), locked,
+                                    assignment_db.layout(spec))
     return found
 
 
 def _scored(score: SubmissionScore, status: str, result: RunResult | None, key: str) -> Outcome:
     return Outcome(score.student, score.assignment, status, score.tests,
-                   result.seconds if result else None, "", result.worker if result else "", key)
+                   result.seconds if result else None, "", result.worker if result else "", key,
+                   result.flags if result else (), result.notes if result else ())
 
 
 def _failed(job: Job, reason: str, result: RunResult | None = None) -> Outcome:
     return Outcome(job.student, job.assignment, "failed", (), result.seconds if result else None,
-                   reason, result.worker if result else "", job.key)
+                   reason, result.worker if result else "", job.key,
+                   result.flags if result else (), result.notes if result else ())
 
 
 def make_backend(settings: Settings, capacity: Capacity) -> Backend:
@@ -128,9 +137,11 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
         data.mnist_dir()  # a missing or damaged MNIST file stops the batch before anything runs
     templates = _templates(course_root, assignments, db_url)
     config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
+    limits = settings.limits or configured()
     jobs = [Job(s.student, s.assignment, submission_files(s.notebook.parent),
                 templates[s.assignment][0], config, settings.budget, templates[s.assignment][1],
-                capacity.threads, settings.timeout) for s in submissions]
+                capacity.threads, limits, templates[s.assignment][2], templates[s.assignment][3])
+            for s in submissions]
 
     ledger = Ledger(db_url)
     recorder = Recorder(course_root, db_url)
@@ -141,7 +152,7 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
         if run.notebook is None:
             ledger.mark(job.student, job.assignment, job.record_key, "failed")
             return _failed(job, run.reason, run)
-        score = recorder.record(job.student, job.assignment, run.notebook)
+        score = recorder.record(job.student, job.assignment, run.notebook, flagged=bool(run.flags))
         ledger.mark(job.student, job.assignment, job.record_key, "graded")
         return _scored(score, status, run, job.key)
 
@@ -171,6 +182,11 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
         console.print(f"Grading {len(jobs)} submission(s) under the '{settings.budget}' budget on "
                       f"{result.where}: {len(to_run)} to run, {len(jobs) - len(to_run)} already "
                       f"done or reused. Gradebook: {_redact(db_url)}", highlight=False)
+        console.print(f"Limits per notebook: {limits.describe()}.", highlight=False)
+        if not settings.scheduler:
+            alarm = sandbox.warning(sandbox.probe())
+            if alarm:
+                console.print(alarm, style="bold red", markup=False, highlight=False)
         for outcome in outcomes.values():
             console.print(display.line(outcome), markup=False, highlight=False)
         # Identical jobs in one batch (a byte-identical copy) run once; the others reuse the result.

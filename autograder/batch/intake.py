@@ -90,6 +90,10 @@ class _Rejected(Exception):
     """A file is not a usable notebook; the message says what it is instead, and the fix."""
 
 
+class _NoCells(_Rejected):
+    """A notebook with no nbgrader cell at all (its metadata stripped)."""
+
+
 @dataclass(frozen=True)
 class _Identified:
     """The assignment a notebook belongs to, told by its cells."""
@@ -196,7 +200,7 @@ def _identify(notebook: nbformat.NotebookNode, sources: Mapping[str, frozenset[s
     nbgrader cell, no overlap, or a tie that ``hint`` does not break."""
     ids = _grade_ids(notebook)
     if not ids:
-        raise _Rejected(f"expected {expected}, got a notebook without nbgrader cells (no grade ids in "
+        raise _NoCells(f"expected {expected}, got a notebook without nbgrader cells (no grade ids in "
                         f"its metadata). It was made anew or copied cell by cell: ask the student to "
                         f"put their answers into the released notebook and submit that.")
     overlap = {a: len(ids & source) for a, source in sources.items()}
@@ -351,6 +355,10 @@ def _submitted_folder(course_root: Path, folder: Path, assignment_id: str,
     try:
         found = _identify(_parse(expected_path.read_bytes()), sources, assignment_id,
                           _expected([assignment_id]))
+    except _NoCells:
+        # Its place says which assignment it is, and nbgrader puts the locked cells back: grade
+        # it (the grade notes the stripped metadata).
+        return [Submission(student, assignment_id, expected_path, origin)], problems
     except _Rejected as exc:
         return [], [Unplaced(origin, f"{origin}: {exc}"), *problems]
     if found.assignment != assignment_id:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from autograder.batch.limits import Limits
+
 #: Files of a submission folder that do not change the grade (nbgrader's submission time).
 NOT_GRADED = frozenset({"timestamp.txt"})
 
@@ -54,8 +56,13 @@ class Job:
     """SHA-256 of the assignment's definition."""
     threads: int = 0
     """CPU threads the kernel's TensorFlow may use (0: TensorFlow's default)."""
-    timeout: float | None = None
-    """Wall-time limit of the whole notebook run in seconds (None: only nbgrader's per-cell one)."""
+    limits: Limits = field(default_factory=Limits)
+    """Time, memory, process, output and disk limits of the run."""
+    locked: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The assignment's locked cells (grade id -> source), which the student may not change."""
+    layout: tuple[dict, ...] = field(default=(), repr=False, compare=False)
+    """The assignment's nbgrader cells in notebook order: ``name``, ``cell_type``, ``locked``,
+    ``grade``, ``points``, ``solution`` (to put back what a student deleted or stripped)."""
 
     @property
     def key(self) -> str:
@@ -66,7 +73,7 @@ class Job:
                 continue
             digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
         for part in (self.assignment, self.tests_digest, hashlib.sha256(self.config.encode()).hexdigest(),
-                     self.budget, kit_version()):
+                     self.budget, kit_version(), repr(self.limits)):
             digest.update(b"\0" + part.encode("utf-8"))
         return digest.hexdigest()
 

@@ -15,6 +15,7 @@ the two leaves a result that is simply recorded again (grades are updated in pla
 from __future__ import annotations
 
 import gzip
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -36,6 +37,7 @@ RESULTS = Table(
     Column("seconds", Float, nullable=False),
     Column("cell_seconds", Float, nullable=False),
     Column("worker", String(256), nullable=False),
+    Column("details", Text, nullable=False, default="{}"),
     Column("created", DateTime(timezone=True), nullable=False),
 )
 
@@ -82,7 +84,9 @@ class Ledger:
         if row is None:
             return None
         notebook = gzip.decompress(row.notebook) if row.notebook is not None else None
-        return RunResult(row.job_key, notebook, row.seconds, row.cell_seconds, row.worker, row.reason)
+        details = json.loads(row.details or "{}")
+        return RunResult(row.job_key, notebook, row.seconds, row.cell_seconds, row.worker, row.reason,
+                         flags=tuple(details.get("flags", ())), notes=tuple(details.get("notes", ())))
 
     def store(self, student: str, assignment: str, result: RunResult) -> None:
         """Keep ``result`` under its job key (replacing an earlier one)."""
@@ -92,7 +96,8 @@ class Ledger:
             db.execute(RESULTS.insert().values(
                 job_key=result.key, student=student, assignment=assignment, notebook=notebook,
                 reason=result.reason, seconds=result.seconds, cell_seconds=result.cell_seconds,
-                worker=result.worker, created=datetime.now(timezone.utc)))
+                worker=result.worker, created=datetime.now(timezone.utc),
+                details=json.dumps({"flags": list(result.flags), "notes": list(result.notes)})))
 
     def mark(self, student: str, assignment: str, key: str, status: str) -> None:
         """Say that ``key``'s grades are now the gradebook's for ``student``'s ``assignment``."""

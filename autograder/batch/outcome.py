@@ -58,6 +58,12 @@ class Outcome:
     """Which worker ran it (host and process, or the Dask worker's address)."""
     job_key: str = ""
     """The job key (see :mod:`autograder.batch.jobs`)."""
+    review: tuple[str, ...] = ()
+    """Why a person should look at this submission before its grade counts (code that could
+    change a grade by other means than its merit); empty when nothing was found."""
+    notes: tuple[str, ...] = ()
+    """What went wrong in the run, one sentence each (a cell that timed out, a dead kernel, a
+    restored test cell)."""
 
     @property
     def score(self) -> float:

@@ -53,9 +53,10 @@ class Recorder:
         self.db_url = db_url
         self.config = course_config(course_root)
 
-    def record(self, student: str, assignment: str, notebook: bytes) -> SubmissionScore:
+    def record(self, student: str, assignment: str, notebook: bytes, *,
+               flagged: bool = False) -> SubmissionScore:
         """Record the grades of ``student``'s executed ``assignment`` notebook; return them as read
-        back from the gradebook."""
+        back from the gradebook. ``flagged`` sets nbgrader's own review flag on the submission."""
         submitted = self.course_root / "submitted" / student / assignment
         with Gradebook(self.db_url, COURSE_ID) as gb:
             gb.update_or_create_student(student)
@@ -73,4 +74,7 @@ class Recorder:
                                   "notebook": assignment, "student": student}}
         for preprocessor in (SaveAutoGrades, AssignLatePenalties):
             nb, resources = preprocessor(config=self.config).preprocess(nb, resources)
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            gb.find_submission_notebook(assignment, assignment, student).flagged = flagged
+            gb.db.commit()
         return read_submission(self.course_root, assignment, student, url=self.db_url)

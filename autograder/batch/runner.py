@@ -10,6 +10,8 @@ executed notebook. The coordinator records the grades from that notebook
 from __future__ import annotations
 
 import ctypes
+import json
+import re
 import os
 import shutil
 import signal
@@ -25,7 +27,9 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.batch import sandbox, tamper_scan
 from autograder.batch.jobs import Job
+from autograder.preprocessors import guarded_execute as GE
 from autograder.budget import BUDGET_ENV
 from autograder.nbgrader_run import nbgrader_env
 
@@ -70,6 +74,12 @@ class RunResult:
     retry: bool = False
     """True when the failure says nothing about the submission (the run was killed from
     outside): such a result is not kept, and the next run tries again."""
+    flags: tuple[str, ...] = ()
+    """Why the submission needs a person to look at it (code that could change a grade by other
+    means than its merit, an edited locked cell); empty when it does not."""
+    notes: tuple[str, ...] = ()
+    """What went wrong in the run, one sentence each (a timeout in a cell, a dead kernel, a
+    restored test cell, an ignored file)."""
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -109,15 +119,189 @@ def lay_out(job: Job, root: Path) -> Path:
     return folder
 
 
-def run_environment(job: Job) -> dict[str, str]:
-    """The environment of the ``nbgrader autograde`` process and so of the kernel."""
-    extra = {BUDGET_ENV: job.budget}
+#: Variables of the grader's environment that the nbgrader process gets; the rest (database
+#: passwords, tokens) stay out of reach of the submission even where there is no sandbox.
+KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CNNKIT_DATA_DIR", "CNNKIT_CELL_TIMEOUT",
+            "TF_CPP_MIN_LOG_LEVEL", "CUDA_VISIBLE_DEVICES", "XLA_FLAGS", "TF_FORCE_GPU_ALLOW_GROWTH")
+
+#: Error names that mean the run went wrong in a cell, and how the grade explains them.
+CELL_PROBLEMS = {
+    "CellTimeoutError": "ran longer than the per-cell limit and was stopped",
+    GE.DEAD_KERNEL: "killed the kernel (it exited, was killed, or ran out of memory)",
+    GE.NOT_RUN: "and the cells after it did not run (the kernel had died or could not be stopped)",
+    GE.OUTPUT_CUT: "printed past the output limit; the rest was dropped",
+    "MemoryError": "ran out of memory",
+}
+
+
+def run_environment(job: Job, root: Path) -> dict[str, str]:
+    """The environment of the ``nbgrader autograde`` process (and of an unsandboxed kernel)."""
+    base = {name: os.environ[name] for name in KEPT_ENV if name in os.environ}
+    extra = {BUDGET_ENV: job.budget, "JUPYTER_PATH": str(root / "jupyter"),
+             "JUPYTER_RUNTIME_DIR": str(root / "runtime"), "JUPYTER_CONFIG_DIR": str(root / "jupyter"),
+             "JUPYTER_DATA_DIR": str(root / "jupyter"), "HOME": str(root / "home"),
+             "PYTHONNOUSERSITE": "1"}
     if job.threads > 0:
         # TensorFlow reads these at start; several kernels on one machine then share its cores
         # instead of each starting a thread per core.
         extra.update(TF_NUM_INTRAOP_THREADS=str(job.threads), TF_NUM_INTEROP_THREADS="2",
                      OMP_NUM_THREADS=str(job.threads))
-    return nbgrader_env(extra)
+    env = nbgrader_env(extra)
+    return {name: value for name, value in env.items() if name in base or name in extra
+            or name == "PATH" or name == "TF_CPP_MIN_LOG_LEVEL"}
+
+
+def private_config(job: Job, root: Path) -> str:
+    """The course's configuration plus the runner's settings: guarded execution, the per-cell
+    limit, and a kernel that talks over Unix sockets in the job's folder."""
+    runtime = root / "runtime"
+    settings = {
+        "Autograde.autograde_preprocessors": "[GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, "
+                                             "LimitOutput, SaveAutoGrades, AssignLatePenalties, "
+                                             "CheckCellMetadata]",
+        "Execute.timeout": repr(int(job.limits.cell_seconds)),
+        "Execute.error_on_timeout": repr({
+            "ename": "CellTimeoutError",
+            "evalue": f"this cell ran longer than {job.limits.cell_seconds:g} s and was stopped.",
+            "traceback": [f"CellTimeoutError: this cell ran longer than {job.limits.cell_seconds:g} s "
+                          f"and was stopped."]}),
+        "GuardedExecute.output_limit": repr(job.limits.output),
+        "GuardedExecute.progress_file": repr(str(root / "progress.json")),
+        "KernelManager.transport": repr("ipc"),
+        "KernelManager.ip": repr(str(runtime / "kernel")),
+        "KernelManager.connection_file": repr(str(runtime / "kernel.json")),
+    }
+    lines = ["", "# Added by the kit's runner for this job.",
+             "from nbconvert.preprocessors import ClearMetadataPreprocessor",
+             "from nbgrader.preprocessors import (IgnorePattern, LimitOutput, SaveAutoGrades,",
+             "                                    AssignLatePenalties, CheckCellMetadata)",
+             "from autograder.preprocessors.guarded_execute import GuardedExecute"]
+    lines += [f"c.{name} = {value}" for name, value in settings.items()]
+    return job.config + "\n".join(lines) + "\n"
+
+
+class _Tail:
+    """Reads a stream to its end in a thread, keeping only its last ``limit`` characters."""
+
+    def __init__(self, stream, limit: int = 64 * 1024) -> None:
+        self.text, self.limit, self.stream = "", limit, stream
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for chunk in iter(lambda: self.stream.read(8192), ""):
+            self.text = (self.text + chunk)[-self.limit:]
+
+    def result(self) -> str:
+        self.thread.join(timeout=10)
+        return self.text
+
+
+_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$",
+                     re.MULTILINE | re.DOTALL)
+
+
+def visible(source: str) -> str:
+    """A locked cell as the student's release shows it, for comparison: hidden tests removed,
+    blank lines and trailing spaces ignored."""
+    return "\n".join(line.rstrip() for line in _HIDDEN.sub("", source).splitlines() if line.strip())
+
+
+def _locked_problems(nb: dict, locked: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Flags and notes about the assignment's locked cells in the submitted notebook."""
+    flags, notes = [], []
+    seen = {}
+    for cell in nb.get("cells", []):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            source = cell.get("source", "")
+            seen[grade_id] = "".join(source) if isinstance(source, list) else source
+    sources = {visible("".join(c.get("source", "")) if isinstance(c.get("source"), list)
+                       else c.get("source", ""))
+               for c in nb.get("cells", []) if not c.get("metadata", {}).get("nbgrader")}
+    stripped, deleted = [], []
+    for grade_id, source in locked.items():
+        if grade_id not in seen:
+            (stripped if visible(source) and visible(source) in sources else deleted).append(grade_id)
+        elif visible(seen[grade_id]) != visible(source):
+            flags.append(f"cell {grade_id}: a locked cell was edited; the original was put back and run.")
+    if stripped:
+        notes.append(f"cell{'s' if len(stripped) > 1 else ''} {', '.join(stripped)}: the nbgrader "
+                     f"metadata was removed; the original{'s were' if len(stripped) > 1 else ' was'} "
+                     f"put back and run.")
+    if deleted:
+        notes.append(f"cell{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}: "
+                     f"{'they were' if len(deleted) > 1 else 'it was'} deleted; the original"
+                     f"{'s were' if len(deleted) > 1 else ' was'} put back and run.")
+    return flags, notes
+
+
+def _metadata(cell: dict) -> dict:
+    return {"grade": cell["grade"], "grade_id": cell["name"], "locked": cell["locked"],
+            "schema_version": 3, "solution": cell["solution"], "task": False,
+            **({"points": cell["points"]} if cell["grade"] else {})}
+
+
+def repair(nb: dict, job: Job) -> bool:
+    """Put back the locked cells a student deleted or stripped of their metadata, in place, at
+    their place in the assignment's order, so that nbgrader restores and runs them (its own
+    ``add_missing_cells`` fails on a deleted cell whose predecessor is gone too). Return whether
+    anything changed."""
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not job.layout:
+        return False
+    changed = False
+
+    def grade_id(cell: dict) -> str | None:
+        return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+    def text(cell: dict) -> str:
+        source = cell.get("source", "")
+        return "".join(source) if isinstance(source, list) else source
+
+    present = {grade_id(c) for c in cells if isinstance(c, dict)}
+    for spec in job.layout:
+        if not spec["locked"] or spec["name"] in present:
+            continue
+        original = visible(job.locked.get(spec["name"], ""))
+        twin = next((c for c in cells if isinstance(c, dict) and grade_id(c) is None and original
+                     and visible(text(c)) == original), None)
+        if twin is not None:
+            twin.setdefault("metadata", {})["nbgrader"] = _metadata(spec)
+        else:
+            order = [c["name"] for c in job.layout]
+            before = order[:order.index(spec["name"])]
+            position = 0
+            for index, cell in enumerate(cells):
+                if isinstance(cell, dict) and grade_id(cell) in before:
+                    position = index + 1
+            new = {"cell_type": spec["cell_type"], "metadata": {"nbgrader": _metadata(spec)},
+                   "source": job.locked.get(spec["name"], "")}
+            if spec["cell_type"] == "code":
+                new.update(outputs=[], execution_count=None)
+            cells.insert(position, new)
+        present.add(spec["name"])
+        changed = True
+    return changed
+
+
+def cell_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """One sentence per cell where the run went wrong (timeout, dead kernel, output cut, memory)."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "OSError" and any(
+                    text in output.get("evalue", "") for text in ("File too large", "No space left")):
+                problems.append(f"{where} wrote past the disk limit; the write failed.")
+            if output.get("output_type") == "error" and output.get("ename") in CELL_PROBLEMS:
+                if output["ename"] == GE.NOT_RUN and any(GE.NOT_RUN in p for p in problems):
+                    continue
+                problems.append(f"{where} {CELL_PROBLEMS[output['ename']]}.")
+    return problems
 
 
 def execute(job: Job, workdir: str | None = None) -> RunResult:
@@ -128,27 +312,56 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     root = Path(tempfile.mkdtemp(prefix="cnnkit-job-", dir=workdir))
     start = time.monotonic()
+    isolation = sandbox.probe()
+    group = None
     try:
-        lay_out(job, root)
+        folder = lay_out(job, root)
+        notes: list[str] = []
+        notebook_name = f"{job.assignment}.ipynb"
+        for extra in sorted(set(job.files) - {notebook_name, "timestamp.txt"}):
+            (folder / extra).unlink(missing_ok=True)
+            notes.append(f"file {extra}: not given to the notebook (only {notebook_name} is graded).")
+        try:
+            submitted = json.loads(job.files.get(notebook_name, b"{}").decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            submitted = {}
+        flags = tamper_scan.scan_notebook(submitted, job.locked)
+        locked_flags, locked_notes = _locked_problems(submitted, job.locked)
+        flags += locked_flags
+        notes += locked_notes
+        if repair(submitted, job):
+            (folder / notebook_name).write_text(json.dumps(submitted), encoding="utf-8")
+        (root / "nbgrader_config.py").write_text(private_config(job, root), encoding="utf-8")
+        for name in ("runtime", "home", "jupyter"):
+            (root / name).mkdir(exist_ok=True)
+        group = sandbox.make_pids_group(isolation, root.name, job.limits.processes)
+        work = root / "autograded" / job.student / job.assignment
+        sandbox.write_kernelspec(root / "jupyter", sandbox.settings_for(
+            job.limits, work, root / "runtime", isolation, group))
         command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
                    "--student", job.student, "--force"]
         try:
-            process = subprocess.Popen(command, cwd=root, env=run_environment(job), text=True,
+            process = subprocess.Popen(command, cwd=root, env=run_environment(job, root), text=True,
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                       stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                                       errors="replace")
+            tail = _Tail(process.stdout)
             with _RUNNING_LOCK:
                 _RUNNING.add(process.pid)
             try:
-                output, _ = process.communicate(timeout=job.timeout)
+                process.wait(timeout=job.limits.notebook_seconds)
             finally:
                 with _RUNNING_LOCK:
                     _RUNNING.discard(process.pid)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
+            sandbox.remove_pids_group(group)
+            process.wait()
+            where = _progress(root)
             return RunResult(job.key, None, time.monotonic() - start, 0.0, worker,
-                             f"the notebook ran longer than {job.timeout:g} s and was stopped.",
-                             _tail(output))
+                             f"the notebook ran longer than {job.limits.notebook_seconds:g} s in all "
+                             f"and was stopped{where}.", tail.result(), flags=tuple(flags),
+                             notes=tuple(notes))
         except BaseException:
             # Interrupted (or the coordinator is going away): take the kernel along.
             try:
@@ -156,21 +369,37 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
             except (ProcessLookupError, UnboundLocalError):
                 pass
             raise
+        output = tail.result()
         seconds = time.monotonic() - start
         if process.returncode < 0:
             return RunResult(job.key, None, seconds, 0.0, worker,
                              f"the grading process was killed by signal {-process.returncode}.",
-                             _tail(output), retry=True)
-        executed = root / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
+                             output, retry=True)
+        executed = work / notebook_name
         if process.returncode != 0 or not executed.is_file():
             return RunResult(job.key, None, seconds, 0.0, worker,
                              f"nbgrader autograde exited with status {process.returncode}: "
-                             f"{_last_error(output)}", _tail(output))
+                             f"{_last_error(output)}", output, flags=tuple(flags), notes=tuple(notes))
         data = executed.read_bytes()
-        return RunResult(job.key, data, seconds, cell_seconds(nbformat.reads(data.decode("utf-8"), 4)),
-                         worker, "", _tail(output))
+        nb = nbformat.reads(data.decode("utf-8"), 4)
+        notes += cell_problems(nb)
+        if not isolation.available:
+            notes.append("ran without isolation: " + isolation.problem + ".")
+        return RunResult(job.key, data, seconds, cell_seconds(nb), worker, "", output,
+                         flags=tuple(flags), notes=tuple(notes))
     finally:
+        sandbox.remove_pids_group(group)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _progress(root: Path) -> str:
+    """`` in cell N (grade id)`` from the progress file, or nothing."""
+    try:
+        progress = json.loads((root / "progress.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    grade_id = f" ({progress['grade_id']})" if progress.get("grade_id") else ""
+    return f" in cell {progress['cell'] + 1}{grade_id}"
 
 
 def _tail(output: str, lines: int = 20) -> str:
