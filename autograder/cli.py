@@ -171,7 +171,8 @@ def parser() -> argparse.ArgumentParser:
                        help="Run again the submissions whose earlier run failed.")
     grade.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")
     grade.add_argument("--plan", action="store_true",
-                       help="Show which file maps to which student and assignment; grade nothing.")
+                       help="Show which file maps to which student and assignment; grade nothing "
+                            "(with --zip the notebooks are still placed in submitted/).")
     grade.set_defaults(run=_grade)
 
     build = sub.add_parser("build", help="Regenerate release/ and solutions/ from source/.")

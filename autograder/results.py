@@ -24,18 +24,10 @@ class TestScore:
     """Whether nbgrader left this cell for a person to grade."""
 
 
-@dataclass(frozen=True)
-class SubmissionScore:
-    """The grade of one student's submission of one assignment."""
+class PointsTotal:
+    """Totals of a record whose ``tests`` are :class:`TestScore` entries."""
 
-    student: str
-    """The student id."""
-    assignment: str
-    """The assignment id."""
-    tests: tuple[TestScore, ...] = field(default_factory=tuple)
-    """One entry per test cell, in notebook order."""
-    seconds: float | None = None
-    """Wall time of the autograde run, if measured."""
+    tests: tuple[TestScore, ...]
 
     @property
     def score(self) -> float:
@@ -46,6 +38,20 @@ class SubmissionScore:
     def max_score(self) -> float:
         """Total points possible; 0 means nothing was graded, which is an error, not a pass."""
         return sum(t.max_score for t in self.tests)
+
+
+@dataclass(frozen=True)
+class SubmissionScore(PointsTotal):
+    """The grade of one student's submission of one assignment."""
+
+    student: str
+    """The student id."""
+    assignment: str
+    """The assignment id."""
+    tests: tuple[TestScore, ...] = field(default_factory=tuple)
+    """One entry per test cell, in notebook order."""
+    seconds: float | None = None
+    """Wall time of the autograde run, if measured."""
 
     @property
     def passed_all(self) -> bool:

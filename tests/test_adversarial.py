@@ -15,6 +15,7 @@ import pytest
 from rich.console import Console
 
 from adversarial_corpus import ASSIGNMENT, ENTRIES, Context, Entry
+from test_class_report import Opened, browser  # noqa: F401 (a fixture)
 from autograder import build
 from autograder.batch import intake, sandbox
 from autograder.batch.grade import Settings, grade_class
@@ -208,3 +209,15 @@ def test_feedback_explains_a_dead_kernel_in_one_sentence(hostile: dict) -> None:
     html = (hostile["course"] / "feedback" / "os-exit" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "the kernel died while running this cell" in html
     assert re.search(r"not run: the kernel died in cell \d+", html)
+
+
+def test_the_real_report_opens_in_chromium_with_its_plots(hostile: dict, browser, tmp_path: Path) -> None:
+    opened = Opened(browser, hostile["course"] / "grading" / "report.html")
+    try:
+        opened.assert_clean()
+        opened.assert_plots_drawn()
+        counts = opened.counts()
+        assert counts["submissions"] == str(len(hostile["result"].outcomes))
+        opened.page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    finally:
+        opened.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.results import TestScore
+from autograder.results import PointsTotal, TestScore
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ STATUSES = ("graded", "reused", "unchanged", "failed")
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(PointsTotal):
     """How one submission was graded."""
 
     student: str
@@ -64,13 +64,3 @@ class Outcome:
     notes: tuple[str, ...] = ()
     """What went wrong in the run, one sentence each (a cell that timed out, a dead kernel, a
     restored test cell)."""
-
-    @property
-    def score(self) -> float:
-        """Points given."""
-        return sum(t.score for t in self.tests)
-
-    @property
-    def max_score(self) -> float:
-        """Points possible (0 when nothing was graded)."""
-        return sum(t.max_score for t in self.tests)
