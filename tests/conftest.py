@@ -32,3 +32,22 @@ def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
     console = Console(file=io.StringIO(), width=120)
     graded = grade(repo, workdir, budget="smoke", jobs=2, console=console)
     return workdir, graded
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module; a missing browser fails the tests, with the fix."""
+    from browser import CHROMIUM, CHROMIUM_ARGS, INSTALL
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        pytest.fail(f"playwright is not installed. {INSTALL}", pytrace=False)
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not at {CHROMIUM}. {INSTALL}", pytrace=False)
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except Error as error:
+            pytest.fail(f"Chromium at {CHROMIUM} did not start: {error}. {INSTALL}", pytrace=False)
+        yield chromium
+        chromium.close()

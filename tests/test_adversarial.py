@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from adversarial_corpus import ASSIGNMENT, ENTRIES, Context, Entry
-from test_class_report import Opened, browser  # noqa: F401 (a fixture)
+from browser import Opened
 from autograder import build
 from autograder.batch import intake, sandbox
 from autograder.batch.grade import Settings, grade_class

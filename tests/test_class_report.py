@@ -11,19 +11,10 @@ import pytest
 from autograder.batch.class_report import format_duration, write_class_report
 from autograder.batch.outcome import Outcome
 from autograder.results import TestScore as Score
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-#: Without these, Chromium waits on a network this machine does not have.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-INSTALL = ("The class report tests open the page in a browser: install Chromium with "
-           "`apt-get install chromium` and the playwright package with `pip install -e '.[test]'`.")
+from browser import Opened
 
 SCRIPT_ID = "<script>alert(1)</script>"
 
-PLOTS = ("plot-scores", "plot-pass-rate", "plot-time")
 
 
 def _class() -> list[Outcome]:
@@ -44,76 +35,6 @@ def _class() -> list[Outcome]:
                 (Score("test_shape", 0, 1), Score("test_filters", 0.5, 2)), 18.5),
         Outcome("carol", "mnist_cnn", "failed", reason="Timed out after 600 s.", seconds=600.0),
     ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module; a missing browser fails the tests, with the fix."""
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        pytest.fail(f"playwright is not installed. {INSTALL}", pytrace=False)
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not at {CHROMIUM}. {INSTALL}", pytrace=False)
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except Error as error:
-            pytest.fail(f"Chromium at {CHROMIUM} did not start: {error}. {INSTALL}", pytrace=False)
-        yield chromium
-        chromium.close()
-
-
-class Opened:
-    """A report open in a page, with what the page reported while loading."""
-
-    def __init__(self, browser, path: Path):
-        self.console_errors: list[str] = []
-        self.page_errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.requests: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1100, "height": 900})
-        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-        self.page.on("dialog", self._dialog)
-        self.page.on("request", lambda r: r.url.startswith(("file:", "data:"))
-                     or self.requests.append(r.url))
-        self.page.goto(path.resolve().as_uri(), wait_until="load", timeout=10_000)
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def counts(self) -> dict[str, str]:
-        """The header's counts by their ``data-count`` key."""
-        return self.page.eval_on_selector_all(
-            "[data-count]", "els => Object.fromEntries(els.map(e => "
-                            "[e.dataset.count, e.querySelector('dd').textContent]))")
-
-    def column(self, table: str, index: int) -> list[str]:
-        """The text of column ``index`` of ``table``'s body rows."""
-        return [t.strip() for t in
-                self.page.locator(f"#{table} tbody tr td:nth-child({index + 1})").all_inner_texts()]
-
-    def assert_clean(self) -> None:
-        """Nothing went wrong while loading, and nothing was fetched from outside the file."""
-        assert self.console_errors == []
-        assert self.page_errors == []
-        assert self.dialogs == []
-        assert self.requests == []
-
-    def assert_plots_drawn(self) -> None:
-        """Each plot is a visible inline SVG of nonzero size with drawn shapes in it."""
-        for plot in PLOTS:
-            svg = self.page.locator(f"#{plot} > svg")
-            assert svg.count() == 1, plot
-            assert svg.is_visible(), plot
-            box = svg.bounding_box()
-            assert box is not None and box["width"] > 100 and box["height"] > 100, (plot, box)
-            assert svg.locator("path").count() > 3, plot
-
-    def close(self) -> None:
-        self.page.close()
 
 
 def _write(tmp_path: Path, outcomes: list[Outcome], **overrides) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import export
+from autograder.batch import atomic, export
 from autograder.batch.export import format_number, write_grades_csv, write_test_summary_csv
 from autograder.batch.outcome import Outcome
 from autograder.results import TestScore as Score
@@ -144,7 +144,7 @@ def test_writing_replaces_the_file_at_once_and_leaves_no_temporary_file(tmp_path
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.os, "replace", broken_replace)
+    monkeypatch.setattr(atomic.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         write_grades_csv([], path)
     assert path.read_bytes() == first

@@ -140,7 +140,7 @@ def test_sandbox_command_shows_only_what_a_kernel_needs(tmp_path) -> None:
     for flag in ("--unshare-all", "--clearenv", "--die-with-parent", "--new-session", "--unshare-user"):
         assert flag in argv
     assert "--share-net" not in argv
-    assert f"--ro-bind /srv/kit /srv/kit" in text and f"--bind {tmp_path / 'runtime'}" in text
+    assert "--ro-bind /srv/kit /srv/kit" in text and f"--bind {tmp_path / 'runtime'}" in text
     assert argv.index("/tmp") < argv.index("/opt/python"), "binds under /tmp must come after its tmpfs"
     assert "--size 16777216 --tmpfs " + str(tmp_path / "work") in text
     assert argv[-4:] == ["-m", "ipykernel_launcher", "-f", str(tmp_path / "runtime" / "kernel.json")]

@@ -28,8 +28,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from autograder.batch.export import (assignment_max_scores, assignment_order, assignment_rank,
-                                     format_number, is_scored, percent, summarize_tests,
-                                     write_text_atomic)
+                                     format_number, is_scored, percent, summarize_tests)
+from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import STATUSES, Outcome
 from autograder.course import UnknownAssignment, assignment
 
@@ -76,7 +76,7 @@ def write_class_report(outcomes: Sequence[Outcome], path: Path, *, title: str, b
     """
     page = render_class_report(outcomes, title=title, budget=budget, workers=workers,
                                wall_seconds=wall_seconds)
-    return write_text_atomic(Path(path), page)
+    return write_atomic(Path(path), page)
 
 
 def render_class_report(outcomes: Sequence[Outcome], *, title: str, budget: str, workers: int,

@@ -15,13 +15,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import Outcome
 from autograder.course import ASSIGNMENT_IDS
 from autograder.results import TestScore
@@ -221,30 +220,12 @@ def write_test_summary_csv(outcomes: Sequence[Outcome], path: Path) -> Path:
     return _write_csv(Path(path), *summary_rows(outcomes))
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` in UTF-8 through a temporary file in the same folder and
-    ``os.replace``, so that ``path`` holds either the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A new name in the same folder, opened exclusively; unlike mkstemp's private 0600 file it
-    # gets the permissions the umask gives, as a plain write would.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temp, "x", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    return write_text_atomic(path, buffer.getvalue())
+    return write_atomic(path, buffer.getvalue())
 
 
 def _check_unique(outcomes: Iterable[Outcome]) -> None:

@@ -13,10 +13,11 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from rich.console import Console
 from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
 
 from autograder import data
 from autograder.batch import assignment_db, display, sandbox
@@ -30,6 +31,7 @@ from autograder.batch.record import Recorder, course_config
 from autograder.batch.runner import RunResult
 from autograder.budget import MODELS
 from autograder.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
+from autograder import results
 from autograder.results import SubmissionScore, read_submission
 
 
@@ -74,16 +76,28 @@ class BatchResult:
     """Where the jobs ran."""
 
 
-def default_db_url(course_root: Path) -> str:
+def default_db_url(course_root: Path, config: Config | None = None) -> str:
     """The course's gradebook: ``CourseDirectory.db_url`` of its config, else nbgrader's default."""
-    configured = course_config(course_root).get("CourseDirectory", {}).get("db_url")
-    return str(configured) if configured else f"sqlite:///{course_root.resolve() / 'gradebook.db'}"
+    config = config if config is not None else course_config(course_root)
+    configured = config.get("CourseDirectory", {}).get("db_url")
+    return str(configured) if configured else results.db_url(course_root)
 
 
-def _templates(course_root: Path, assignments: Sequence[str],
-               db_url: str) -> dict[str, tuple[bytes, str, dict[str, str], tuple[dict, ...]]]:
-    """Per assignment: a worker's template gradebook, the digest of its tests, its locked cells,
-    its cell layout."""
+class Template(NamedTuple):
+    """What every job of one assignment carries about it."""
+
+    gradebook: bytes
+    """A SQLite gradebook holding only the assignment's definition."""
+    digest: str
+    """SHA-256 of the definition (part of the job key)."""
+    locked: dict[str, str]
+    """Locked cells by grade id: their source."""
+    layout: tuple[dict, ...]
+    """The nbgrader cells in notebook order."""
+
+
+def _templates(course_root: Path, assignments: Sequence[str], db_url: str) -> dict[str, Template]:
+    """Per assignment: what its jobs carry (see :class:`Template`)."""
     found = {}
     with tempfile.TemporaryDirectory(prefix="cnnkit-templates-") as tmp:
         for assignment_id in assignments:
@@ -92,8 +106,8 @@ def _templates(course_root: Path, assignments: Sequence[str],
             path = assignment_db.write_template(spec, Path(tmp) / f"{assignment_id}.db")
             locked = {name: source for nb in spec["notebooks"]
                       for name, _, is_locked, source, _ in nb["source_cells"] if is_locked}
-            found[assignment_id] = (path.read_bytes(), assignment_db.tests_digest(spec), locked,
-                                    assignment_db.layout(spec))
+            found[assignment_id] = Template(path.read_bytes(), assignment_db.tests_digest(spec),
+                                            locked, assignment_db.layout(spec))
     return found
 
 
@@ -130,7 +144,8 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
     start = time.monotonic()
     course_root = course_root.resolve()
     put_tools_on_path()
-    db_url = settings.db_url or default_db_url(course_root)
+    course_settings = course_config(course_root)
+    db_url = settings.db_url or default_db_url(course_root, course_settings)
     assignments = list(dict.fromkeys(s.assignment for s in submissions))
     capacity = plan(settings.budget, assignments, settings.workers)
     if any(a in MODELS for a in assignments):
@@ -139,12 +154,13 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
     config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
     limits = settings.limits or configured()
     jobs = [Job(s.student, s.assignment, submission_files(s.notebook.parent),
-                templates[s.assignment][0], config, settings.budget, templates[s.assignment][1],
-                capacity.threads, limits, templates[s.assignment][2], templates[s.assignment][3])
+                templates[s.assignment].gradebook, config, settings.budget,
+                templates[s.assignment].digest, capacity.threads, limits,
+                templates[s.assignment].locked, templates[s.assignment].layout)
             for s in submissions]
 
     ledger = Ledger(db_url)
-    recorder = Recorder(course_root, db_url)
+    recorder = Recorder(course_root, db_url, course_settings)
     outcomes: dict[tuple[str, str], Outcome] = {}
     result = BatchResult()
 
@@ -160,12 +176,14 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
     try:
         for job in jobs:
             done = ledger.recorded(job.student, job.assignment)
-            stored = ledger.result(job.key)
-            if stored is not None and stored.notebook is None and settings.retry_failed:
+            unchanged = done is not None and done.job_key == job.record_key
+            # What is already recorded needs the stored run's figures, not its notebook.
+            stored = ledger.result(job.key, notebook=not unchanged)
+            if stored is not None and stored.reason and settings.retry_failed:
                 ledger.forget(job.key)
                 stored = None
-            if done is not None and done.job_key == job.record_key and stored is not None:
-                if stored.notebook is None:
+            if unchanged and stored is not None:
+                if stored.reason:
                     outcomes[job.student, job.assignment] = _failed(job, stored.reason, stored)
                 else:
                     score = read_submission(course_root, job.assignment, job.student, url=db_url)

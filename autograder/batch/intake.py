@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import struct
 import warnings
@@ -42,6 +41,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.batch import lms
+from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import Submission, Unplaced
 from autograder.course import ASSIGNMENT_IDS, UnknownAssignment, assignment
 from autograder.nbgrader_run import NbgraderError, run_nbgrader
@@ -670,16 +670,10 @@ def _write(course_root: Path, candidate: _Candidate) -> tuple[Submission, bool]:
     overwrote = target.is_file() and target.read_bytes() != candidate.data
     if overwrote:
         log.info("%s replaces a different notebook in %s", candidate.origin, target)
-    _write_atomic(target, candidate.data)
+    write_atomic(target, candidate.data)
     stamp = candidate.time.strftime(TIMESTAMP_FORMAT)
-    _write_atomic(folder / "timestamp.txt", stamp.encode("utf-8"))
+    write_atomic(folder / "timestamp.txt", stamp)
     return Submission(candidate.student, candidate.assignment, target, candidate.origin), overwrote
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
 
 
 # --- printing --------------------------------------------------------------------------------

@@ -77,13 +77,16 @@ class Ledger:
                 RECORDED.c.student == student, RECORDED.c.assignment == assignment)).first()
         return Recorded(row.job_key, row.status) if row else None
 
-    def result(self, key: str) -> RunResult | None:
-        """The stored result of job ``key``, if it ran before."""
+    def result(self, key: str, *, notebook: bool = True) -> RunResult | None:
+        """The stored result of job ``key``, if it ran before; without its executed notebook
+        (None) unless ``notebook``."""
+        columns = [c for c in RESULTS.c if notebook or c.name != "notebook"]
         with self.engine.connect() as db:
-            row = db.execute(select(RESULTS).where(RESULTS.c.job_key == key)).first()
+            row = db.execute(select(*columns).where(RESULTS.c.job_key == key)).first()
         if row is None:
             return None
-        notebook = gzip.decompress(row.notebook) if row.notebook is not None else None
+        blob = row.notebook if notebook else None
+        notebook = gzip.decompress(blob) if blob is not None else None
         details = json.loads(row.details or "{}")
         return RunResult(row.job_key, notebook, row.seconds, row.cell_seconds, row.worker, row.reason,
                          flags=tuple(details.get("flags", ())), notes=tuple(details.get("notes", ())))

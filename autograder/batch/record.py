@@ -9,8 +9,6 @@ SQLite never sees two writers and PostgreSQL is only a different ``db_url``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -20,6 +18,7 @@ from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from autograder.batch.atomic import write_atomic
 from autograder.course import COURSE_ID
 from autograder.results import SubmissionScore, read_submission
 
@@ -38,20 +37,13 @@ def submission_time(folder: Path):
     return parse_utc(text) if text else None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-") as handle:
-        handle.write(data)
-    os.replace(handle.name, path)
-
-
 class Recorder:
     """Writes grades of one course into its gradebook at ``db_url``."""
 
-    def __init__(self, course_root: Path, db_url: str) -> None:
+    def __init__(self, course_root: Path, db_url: str, config: Config | None = None) -> None:
         self.course_root = course_root
         self.db_url = db_url
-        self.config = course_config(course_root)
+        self.config = config if config is not None else course_config(course_root)
 
     def record(self, student: str, assignment: str, notebook: bytes, *,
                flagged: bool = False) -> SubmissionScore:
@@ -66,9 +58,9 @@ class Recorder:
             else:
                 gb.update_or_create_submission(assignment, student)
         autograded = self.course_root / "autograded" / student / assignment
-        _write_atomic(autograded / f"{assignment}.ipynb", notebook)
+        write_atomic(autograded / f"{assignment}.ipynb", notebook)
         if (submitted / "timestamp.txt").is_file():
-            _write_atomic(autograded / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
+            write_atomic(autograded / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
         nb = nbformat.reads(notebook.decode("utf-8"), as_version=nbformat.NO_CONVERT)
         resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment,
                                   "notebook": assignment, "student": student}}

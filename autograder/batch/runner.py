@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import json
-import re
 import os
 import shutil
 import signal
@@ -27,7 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import sandbox, tamper_scan
+from autograder.batch import cells, sandbox, tamper_scan
+from autograder.batch.cells import visible
 from autograder.batch.jobs import Job
 from autograder.preprocessors import guarded_execute as GE
 from autograder.budget import BUDGET_ENV
@@ -104,9 +104,10 @@ def cell_seconds(nb: nbformat.NotebookNode) -> float:
     return total
 
 
-def lay_out(job: Job, root: Path) -> Path:
-    """Write the private course for ``job`` under ``root``; return the submission folder."""
-    (root / "nbgrader_config.py").write_text(job.config, encoding="utf-8")
+def lay_out(job: Job, root: Path, config: str | None = None) -> Path:
+    """Write the private course for ``job`` under ``root`` (with ``config``, else the course's
+    configuration); return the submission folder."""
+    (root / "nbgrader_config.py").write_text(job.config if config is None else config, encoding="utf-8")
     (root / "gradebook.db").write_bytes(job.template)
     folder = root / "submitted" / job.student / job.assignment
     for name, data in job.files.items():
@@ -197,28 +198,12 @@ class _Tail:
         return self.text
 
 
-_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$",
-                     re.MULTILINE | re.DOTALL)
-
-
-def visible(source: str) -> str:
-    """A locked cell as the student's release shows it, for comparison: hidden tests removed,
-    blank lines and trailing spaces ignored."""
-    return "\n".join(line.rstrip() for line in _HIDDEN.sub("", source).splitlines() if line.strip())
-
-
 def _locked_problems(nb: dict, locked: dict[str, str]) -> tuple[list[str], list[str]]:
     """Flags and notes about the assignment's locked cells in the submitted notebook."""
     flags, notes = [], []
-    seen = {}
-    for cell in nb.get("cells", []):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id:
-            source = cell.get("source", "")
-            seen[grade_id] = "".join(source) if isinstance(source, list) else source
-    sources = {visible("".join(c.get("source", "")) if isinstance(c.get("source"), list)
-                       else c.get("source", ""))
-               for c in nb.get("cells", []) if not c.get("metadata", {}).get("nbgrader")}
+    seen = {cells.grade_id(c): cells.source(c) for c in nb.get("cells", []) if cells.grade_id(c)}
+    sources = {visible(cells.source(c)) for c in nb.get("cells", [])
+               if not c.get("metadata", {}).get("nbgrader")}
     stripped, deleted = [], []
     for grade_id, source in locked.items():
         if grade_id not in seen:
@@ -247,39 +232,31 @@ def repair(nb: dict, job: Job) -> bool:
     their place in the assignment's order, so that nbgrader restores and runs them (its own
     ``add_missing_cells`` fails on a deleted cell whose predecessor is gone too). Return whether
     anything changed."""
-    cells = nb.get("cells")
-    if not isinstance(cells, list) or not job.layout:
+    found = nb.get("cells")
+    if not isinstance(found, list) or not job.layout:
         return False
     changed = False
-
-    def grade_id(cell: dict) -> str | None:
-        return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-    def text(cell: dict) -> str:
-        source = cell.get("source", "")
-        return "".join(source) if isinstance(source, list) else source
-
-    present = {grade_id(c) for c in cells if isinstance(c, dict)}
+    present = {cells.grade_id(c) for c in found if isinstance(c, dict)}
     for spec in job.layout:
         if not spec["locked"] or spec["name"] in present:
             continue
         original = visible(job.locked.get(spec["name"], ""))
-        twin = next((c for c in cells if isinstance(c, dict) and grade_id(c) is None and original
-                     and visible(text(c)) == original), None)
+        twin = next((c for c in found if isinstance(c, dict) and cells.grade_id(c) is None
+                     and original and visible(cells.source(c)) == original), None)
         if twin is not None:
             twin.setdefault("metadata", {})["nbgrader"] = _metadata(spec)
         else:
             order = [c["name"] for c in job.layout]
             before = order[:order.index(spec["name"])]
             position = 0
-            for index, cell in enumerate(cells):
-                if isinstance(cell, dict) and grade_id(cell) in before:
+            for index, cell in enumerate(found):
+                if isinstance(cell, dict) and cells.grade_id(cell) in before:
                     position = index + 1
             new = {"cell_type": spec["cell_type"], "metadata": {"nbgrader": _metadata(spec)},
                    "source": job.locked.get(spec["name"], "")}
             if spec["cell_type"] == "code":
                 new.update(outputs=[], execution_count=None)
-            cells.insert(position, new)
+            found.insert(position, new)
         present.add(spec["name"])
         changed = True
     return changed
@@ -291,7 +268,7 @@ def cell_problems(nb: nbformat.NotebookNode) -> list[str]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = cells.grade_id(cell)
         where = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") == "OSError" and any(
@@ -315,7 +292,7 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
     isolation = sandbox.probe()
     group = None
     try:
-        folder = lay_out(job, root)
+        folder = lay_out(job, root, private_config(job, root))
         notes: list[str] = []
         notebook_name = f"{job.assignment}.ipynb"
         for extra in sorted(set(job.files) - {notebook_name, "timestamp.txt"}):
@@ -331,7 +308,6 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
         notes += locked_notes
         if repair(submitted, job):
             (folder / notebook_name).write_text(json.dumps(submitted), encoding="utf-8")
-        (root / "nbgrader_config.py").write_text(private_config(job, root), encoding="utf-8")
         for name in ("runtime", "home", "jupyter"):
             (root / name).mkdir(exist_ok=True)
         group = sandbox.make_pids_group(isolation, root.name, job.limits.processes)
@@ -400,10 +376,6 @@ def _progress(root: Path) -> str:
         return ""
     grade_id = f" ({progress['grade_id']})" if progress.get("grade_id") else ""
     return f" in cell {progress['cell'] + 1}{grade_id}"
-
-
-def _tail(output: str, lines: int = 20) -> str:
-    return "\n".join(output.strip().splitlines()[-lines:])
 
 
 def _last_error(output: str) -> str:

@@ -35,6 +35,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,7 +132,6 @@ def remove_pids_group(group: str | None) -> None:
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
-        import time
         time.sleep(0.1)
     try:
         path.rmdir()

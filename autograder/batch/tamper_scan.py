@@ -19,6 +19,9 @@ from typing import Iterable
 
 from IPython.core.inputtransformer2 import TransformerManager
 
+from autograder.batch import cells
+from autograder.batch.cells import visible
+
 #: Magics a notebook may use without review (``%matplotlib inline`` and timing).
 ALLOWED_MAGICS = frozenset({"matplotlib", "time", "timeit", "precision", "pprint", "who", "whos"})
 
@@ -29,7 +32,7 @@ REPORTED_MODULES = {
     "importlib": "imports modules by computed names", "builtins": "reaches Python's builtins",
     "multiprocessing": "starts processes", "urllib": "opens network connections",
     "requests": "opens network connections", "http": "opens network connections",
-    "gc": "reaches other objects through the garbage collector", "sys": None, "os": None,
+    "gc": "reaches other objects through the garbage collector",
     "IPython": "reaches the IPython shell that runs the tests",
 }
 
@@ -245,18 +248,15 @@ def scan_notebook(nb: dict, locked: dict[str, str]) -> list[str]:
     ids are the assignment's own and are not scanned (nbgrader restores them anyway).
     """
     protected = protected_names(locked.values())
-    from autograder.batch.runner import visible
-
     originals = {visible(source) for source in locked.values()}
     reports = []
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = cells.grade_id(cell)
         if grade_id in locked:
             continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
+        source = cells.source(cell)
         if visible(source) in originals:
             continue  # a locked cell without its metadata: nbgrader restores and runs it
         where = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
