@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.course import COURSE_ID
-from autograder.preprocessors import HideHiddenTests, StripSolutionMarkers
+from autograder.authoring.course import COURSE_ID
+from autograder.authoring.preprocessors import HideHiddenTests, StripSolutionMarkers
 from nbgrader.preprocessors import (
     ClearHiddenTests,
     ClearMarkScheme,

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 def batch(students: int):
     """``students`` distinct sample submissions per assignment, references first."""
-    from autograder.course import ASSIGNMENT_IDS
-    from autograder.samples import sample_class
+    from autograder.authoring.course import ASSIGNMENT_IDS
+    from autograder.authoring.samples import sample_class
 
     chosen = []
     for assignment_id in ASSIGNMENT_IDS:
@@ -43,13 +43,13 @@ def batch(students: int):
 def main() -> int:
     from rich.console import Console
 
-    from autograder import build
+    from autograder.authoring import build
     from autograder.batch.grade import Settings, grade_class
     from autograder.batch.outcome import Submission
     from autograder.batch.runner import cell_seconds
-    from autograder.course import ASSIGNMENT_IDS
-    from autograder.nbgrader_run import run_nbgrader
-    from autograder.results import read_submission
+    from autograder.authoring.course import ASSIGNMENT_IDS
+    from autograder.authoring.nbgrader_run import run_nbgrader
+    from autograder.batch.results import read_submission
 
     import nbformat
 
@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="kit workers (default: what fits)")
     args = parser.parse_args()
 
-    from autograder.samples import sample_class
+    from autograder.authoring.samples import sample_class
 
     items = batch(args.students)
     with tempfile.TemporaryDirectory(prefix="cnnkit-bench-") as tmp:

@@ -24,9 +24,9 @@ def main() -> int:
     import nbformat
     from rich.console import Console
 
-    from autograder.course import ASSIGNMENT_IDS, assignment
-    from autograder.samples.run import grade
-    from autograder.samples.sample_class import SampleSubmission
+    from autograder.authoring.course import ASSIGNMENT_IDS, assignment
+    from autograder.authoring.samples.run import grade
+    from autograder.authoring.samples.sample_class import SampleSubmission
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", default="cpu")

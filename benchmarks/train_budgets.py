@@ -45,7 +45,7 @@ def load_training_data():
 def build(model_name: str, mistake: str | None):
     import keras
 
-    from autograder import reference
+    from autograder.judge import reference
 
     model = reference.build(model_name)
     if mistake in ("no-relu", "no-softmax"):
@@ -60,7 +60,9 @@ def one_run(budget_name: str, model_name: str, seed: int, mistake: str | None) -
     import keras
     import numpy as np
 
-    from autograder import budget, gate, weights
+    from autograder import budget, weights
+
+    from autograder.judge import gate
     from autograder.data import load_mnist_test
 
     training = budget.BUDGETS[budget_name].training(model_name)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from autograder.course import repo_root
+from autograder.authoring.course import repo_root
 
 # The kit's tests train on the smallest budget; the kernels nbgrader starts inherit this.
 os.environ.setdefault("CNNKIT_BUDGET", "smoke")
@@ -26,7 +26,7 @@ def repo() -> Path:
 def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
     """Every sample submission of every assignment, graded by ``nbgrader autograde`` on the
     smoke budget, with feedback; returns ``(course folder, list of Graded)``."""
-    from autograder.samples.run import grade
+    from autograder.authoring.samples.run import grade
 
     workdir = tmp_path_factory.mktemp("sample") / "course"
     console = Console(file=io.StringIO(), width=120)
@@ -37,7 +37,7 @@ def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium for the module; a missing browser fails the tests, with the fix."""
-    from browser import CHROMIUM, CHROMIUM_ARGS, INSTALL
+    from support.browser import CHROMIUM, CHROMIUM_ARGS, INSTALL
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.build import make_course
-from autograder.course import COURSE_ID
-from autograder.nbgrader_run import put_tools_on_path, run_nbgrader
+from autograder.authoring.build import make_course
+from autograder.authoring.course import COURSE_ID
+from autograder.authoring.nbgrader_run import put_tools_on_path, run_nbgrader
 
 
 class AssignmentMissing(LookupError):

@@ -31,7 +31,7 @@ from autograder.batch.export import (assignment_max_scores, assignment_order, as
                                      format_number, is_scored, percent, summarize_tests)
 from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import STATUSES, Outcome
-from autograder.course import UnknownAssignment, assignment
+from autograder.authoring.course import UnknownAssignment, assignment
 
 #: Colours of the outcome statuses in the grading-time plot.
 STATUS_COLORS = {"graded": "#1f77b4", "reused": "#2ca02c", "unchanged": "#7f7f7f",

@@ -12,7 +12,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 
 from autograder.batch.outcome import Outcome
-from autograder.course import ASSIGNMENT_IDS
+from autograder.authoring.course import ASSIGNMENT_IDS
 
 
 def progress(console: Console) -> Progress:

@@ -22,8 +22,8 @@ from typing import Iterable, Sequence
 
 from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import Outcome
-from autograder.course import ASSIGNMENT_IDS
-from autograder.results import TestScore
+from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.batch.results import TestScore
 
 #: The columns before the test columns, and after them.
 LEADING_COLUMNS: tuple[str, ...] = ("student_id", "assignment")

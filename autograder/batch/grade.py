@@ -30,9 +30,9 @@ from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.record import Recorder, course_config
 from autograder.batch.runner import RunResult
 from autograder.budget import MODELS
-from autograder.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
-from autograder import results
-from autograder.results import SubmissionScore, read_submission
+from autograder.authoring.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
+from autograder.batch import results
+from autograder.batch.results import SubmissionScore, read_submission
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ from rich.text import Text
 from autograder.batch import lms
 from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import Submission, Unplaced
-from autograder.course import ASSIGNMENT_IDS, UnknownAssignment, assignment
-from autograder.nbgrader_run import NbgraderError, run_nbgrader
+from autograder.authoring.course import ASSIGNMENT_IDS, UnknownAssignment, assignment
+from autograder.authoring.nbgrader_run import NbgraderError, run_nbgrader
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _source_grade_ids(course_root: Path, wanted: Sequence[str]) -> dict[str, fro
                 raise IntakeError(f"course folder {course_root}: expected source/{assignment_id}/"
                                   f"{assignment_id}.ipynb, got no such file. Run the intake in a "
                                   f"course folder (the repository, or one made by "
-                                  f"autograder.build.make_course).")
+                                  f"autograder.authoring.build.make_course).")
             continue
         try:
             notebook = _parse(path.read_bytes())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.results import PointsTotal, TestScore
+from autograder.batch.results import PointsTotal, TestScore
 
 
 @dataclass(frozen=True)

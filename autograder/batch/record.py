@@ -19,8 +19,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.batch.atomic import write_atomic
-from autograder.course import COURSE_ID
-from autograder.results import SubmissionScore, read_submission
+from autograder.authoring.course import COURSE_ID
+from autograder.batch.results import SubmissionScore, read_submission
 
 
 def course_config(course_root: Path) -> Config:

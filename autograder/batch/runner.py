@@ -26,12 +26,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import cells, sandbox, tamper_scan
-from autograder.batch.cells import visible
+from autograder.batch import sandbox
+from autograder.batch.review import locked, problems, scan
 from autograder.batch.jobs import Job
-from autograder.preprocessors import guarded_execute as GE
 from autograder.budget import BUDGET_ENV
-from autograder.nbgrader_run import nbgrader_env
+from autograder.authoring.nbgrader_run import nbgrader_env
 
 
 #: Process groups of the nbgrader runs in progress in this process, for :func:`stop_all`.
@@ -125,16 +124,6 @@ def lay_out(job: Job, root: Path, config: str | None = None) -> Path:
 KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CNNKIT_DATA_DIR", "CNNKIT_CELL_TIMEOUT",
             "TF_CPP_MIN_LOG_LEVEL", "CUDA_VISIBLE_DEVICES", "XLA_FLAGS", "TF_FORCE_GPU_ALLOW_GROWTH")
 
-#: Error names that mean the run went wrong in a cell, and how the grade explains them.
-CELL_PROBLEMS = {
-    "CellTimeoutError": "ran longer than the per-cell limit and was stopped",
-    GE.DEAD_KERNEL: "killed the kernel (it exited, was killed, or ran out of memory)",
-    GE.NOT_RUN: "and the cells after it did not run (the kernel had died or could not be stopped)",
-    GE.OUTPUT_CUT: "printed past the output limit; the rest was dropped",
-    "MemoryError": "ran out of memory",
-}
-
-
 def run_environment(job: Job, root: Path) -> dict[str, str]:
     """The environment of the ``nbgrader autograde`` process (and of an unsandboxed kernel)."""
     base = {name: os.environ[name] for name in KEPT_ENV if name in os.environ}
@@ -176,7 +165,7 @@ def private_config(job: Job, root: Path) -> str:
              "from nbconvert.preprocessors import ClearMetadataPreprocessor",
              "from nbgrader.preprocessors import (IgnorePattern, LimitOutput, SaveAutoGrades,",
              "                                    AssignLatePenalties, CheckCellMetadata)",
-             "from autograder.preprocessors.guarded_execute import GuardedExecute"]
+             "from autograder.judge.guarded_execute import GuardedExecute"]
     lines += [f"c.{name} = {value}" for name, value in settings.items()]
     return job.config + "\n".join(lines) + "\n"
 
@@ -196,89 +185,6 @@ class _Tail:
     def result(self) -> str:
         self.thread.join(timeout=10)
         return self.text
-
-
-def _locked_problems(nb: dict, locked: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Flags and notes about the assignment's locked cells in the submitted notebook."""
-    flags, notes = [], []
-    seen = {cells.grade_id(c): cells.source(c) for c in nb.get("cells", []) if cells.grade_id(c)}
-    sources = {visible(cells.source(c)) for c in nb.get("cells", [])
-               if not c.get("metadata", {}).get("nbgrader")}
-    stripped, deleted = [], []
-    for grade_id, source in locked.items():
-        if grade_id not in seen:
-            (stripped if visible(source) and visible(source) in sources else deleted).append(grade_id)
-        elif visible(seen[grade_id]) != visible(source):
-            flags.append(f"cell {grade_id}: a locked cell was edited; the original was put back and run.")
-    if stripped:
-        notes.append(f"cell{'s' if len(stripped) > 1 else ''} {', '.join(stripped)}: the nbgrader "
-                     f"metadata was removed; the original{'s were' if len(stripped) > 1 else ' was'} "
-                     f"put back and run.")
-    if deleted:
-        notes.append(f"cell{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}: "
-                     f"{'they were' if len(deleted) > 1 else 'it was'} deleted; the original"
-                     f"{'s were' if len(deleted) > 1 else ' was'} put back and run.")
-    return flags, notes
-
-
-def _metadata(cell: dict) -> dict:
-    return {"grade": cell["grade"], "grade_id": cell["name"], "locked": cell["locked"],
-            "schema_version": 3, "solution": cell["solution"], "task": False,
-            **({"points": cell["points"]} if cell["grade"] else {})}
-
-
-def repair(nb: dict, job: Job) -> bool:
-    """Put back the locked cells a student deleted or stripped of their metadata, in place, at
-    their place in the assignment's order, so that nbgrader restores and runs them (its own
-    ``add_missing_cells`` fails on a deleted cell whose predecessor is gone too). Return whether
-    anything changed."""
-    found = nb.get("cells")
-    if not isinstance(found, list) or not job.layout:
-        return False
-    changed = False
-    present = {cells.grade_id(c) for c in found if isinstance(c, dict)}
-    for spec in job.layout:
-        if not spec["locked"] or spec["name"] in present:
-            continue
-        original = visible(job.locked.get(spec["name"], ""))
-        twin = next((c for c in found if isinstance(c, dict) and cells.grade_id(c) is None
-                     and original and visible(cells.source(c)) == original), None)
-        if twin is not None:
-            twin.setdefault("metadata", {})["nbgrader"] = _metadata(spec)
-        else:
-            order = [c["name"] for c in job.layout]
-            before = order[:order.index(spec["name"])]
-            position = 0
-            for index, cell in enumerate(found):
-                if isinstance(cell, dict) and cells.grade_id(cell) in before:
-                    position = index + 1
-            new = {"cell_type": spec["cell_type"], "metadata": {"nbgrader": _metadata(spec)},
-                   "source": job.locked.get(spec["name"], "")}
-            if spec["cell_type"] == "code":
-                new.update(outputs=[], execution_count=None)
-            found.insert(position, new)
-        present.add(spec["name"])
-        changed = True
-    return changed
-
-
-def cell_problems(nb: nbformat.NotebookNode) -> list[str]:
-    """One sentence per cell where the run went wrong (timeout, dead kernel, output cut, memory)."""
-    problems = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        grade_id = cells.grade_id(cell)
-        where = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == "OSError" and any(
-                    text in output.get("evalue", "") for text in ("File too large", "No space left")):
-                problems.append(f"{where} wrote past the disk limit; the write failed.")
-            if output.get("output_type") == "error" and output.get("ename") in CELL_PROBLEMS:
-                if output["ename"] == GE.NOT_RUN and any(GE.NOT_RUN in p for p in problems):
-                    continue
-                problems.append(f"{where} {CELL_PROBLEMS[output['ename']]}.")
-    return problems
 
 
 def execute(job: Job, workdir: str | None = None) -> RunResult:
@@ -302,11 +208,11 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
             submitted = json.loads(job.files.get(notebook_name, b"{}").decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             submitted = {}
-        flags = tamper_scan.scan_notebook(submitted, job.locked)
-        locked_flags, locked_notes = _locked_problems(submitted, job.locked)
+        flags = scan.scan_notebook(submitted, job.locked)
+        locked_flags, locked_notes = locked.locked_problems(submitted, job.locked)
         flags += locked_flags
         notes += locked_notes
-        if repair(submitted, job):
+        if locked.repair(submitted, job):
             (folder / notebook_name).write_text(json.dumps(submitted), encoding="utf-8")
         for name in ("runtime", "home", "jupyter"):
             (root / name).mkdir(exist_ok=True)
@@ -358,7 +264,7 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
                              f"{_last_error(output)}", output, flags=tuple(flags), notes=tuple(notes))
         data = executed.read_bytes()
         nb = nbformat.reads(data.decode("utf-8"), 4)
-        notes += cell_problems(nb)
+        notes += problems.cell_problems(nb)
         if not isolation.available:
             notes.append("ran without isolation: " + isolation.problem + ".")
         return RunResult(job.key, data, seconds, cell_seconds(nb), worker, "", output,

@@ -5,7 +5,7 @@ an ``AssertionError`` whose message says what was expected, what the answer gave
 cause. Messages are written once, here, and pinned by the kit's tests.
 """
 
-from autograder.checks.accuracy import accuracy_gate
+from autograder.judge.accuracy import accuracy_gate
 from autograder.checks.arrays import as_array, between, close, equal, floating, shape
 from autograder.checks.failure import CheckFailure, failure_message
 from autograder.checks.figures import shows_images

@@ -1,0 +1,7 @@
+"""nbgrader preprocessors of the kit, each one transform of a notebook, registered in
+``nbgrader_config.py``."""
+
+from autograder.authoring.preprocessors.hide_hidden_tests import HideHiddenTests
+from autograder.authoring.preprocessors.strip_solution_markers import StripSolutionMarkers
+
+__all__ = ["HideHiddenTests", "StripSolutionMarkers"]

@@ -1,7 +1,0 @@
-"""nbgrader preprocessors of the kit, each one transform of a notebook, registered in
-``nbgrader_config.py``."""
-
-from autograder.preprocessors.hide_hidden_tests import HideHiddenTests
-from autograder.preprocessors.strip_solution_markers import StripSolutionMarkers
-
-__all__ = ["HideHiddenTests", "StripSolutionMarkers"]

@@ -1,0 +1,223 @@
+"""The adversarial corpus through the batch grader, in one batch with honest students: each
+entry gets its expected outcome, the honest students keep the grades they get alone, and the
+grader's files and the other students' grades are untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from support.adversarial_corpus import ASSIGNMENT, ENTRIES, Context, Entry
+from support.browser import Opened
+from autograder.authoring import build
+from autograder.batch import intake, sandbox
+from autograder.batch.grade import Settings, grade_class
+from autograder.batch.limits import Limits
+from autograder.authoring.samples import sample_class
+
+pytestmark = pytest.mark.slow
+
+#: Small limits, so that the hostile entries hit them quickly.
+LIMITS = Limits(notebook_seconds=150, cell_seconds=20, memory=3 * 2**30, processes=300,
+                output=5 * 2**20, file_size=100 * 2**20, disk=256 * 2**20)
+
+HONEST = ("reference", "student-01", "student-02")
+
+
+def _honest(repo: Path) -> list[sample_class.SampleSubmission]:
+    return [s for s in sample_class.submissions(repo, [ASSIGNMENT]) if s.student in HONEST]
+
+
+def _digest(paths: list[Path]) -> dict[str, str]:
+    found = {}
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()
+                                                      and "__pycache__" not in p.parts)
+        for path in files:
+            found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+class _Listener:
+    """A TCP server on the grader's loopback that counts the connections it gets."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.server.settimeout(0.5)
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+def _course(repo: Path, folder: Path) -> Path:
+    build.make_course(repo, folder)
+    build.generate(folder, [ASSIGNMENT], solutions=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def alone(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    """The honest students' grades when they are graded on their own."""
+    course = _course(repo, tmp_path_factory.mktemp("alone") / "course")
+    sample_class.write(course, _honest(repo))
+    found = intake.from_submitted(course, [ASSIGNMENT])
+    result = grade_class(course, found.submissions, Settings(budget="smoke", workers=2, limits=LIMITS,
+                                                             feedback=False),
+                         Console(file=io.StringIO(), width=200))
+    return {o.student: tuple((t.grade_id, t.score) for t in o.tests) for o in result.outcomes}
+
+
+@pytest.fixture(scope="module")
+def hostile(repo: Path, tmp_path_factory: pytest.TempPathFactory, alone: dict):
+    """The corpus and the honest students graded in one batch; returns what the tests check."""
+    base = tmp_path_factory.mktemp("hostile")
+    course = _course(repo, base / "course")
+    sample_class.write(course, _honest(repo))
+    canary = base / "canary.txt"
+    canary.write_text("the grader's own file\n")
+    listener = _Listener()
+    ctx = Context(course, canary, listener.port)
+    for entry in ENTRIES:
+        folder = course / "submitted" / entry.name / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name, data in entry.build(repo, ctx).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+    import autograder
+    guarded = [course / "source", course / "release", course / "nbgrader_config.py", canary,
+               Path(autograder.__file__).parent, repo / "data" / "mnist"]
+    guarded += [course / "submitted" / s for s in HONEST]
+    before = _digest(guarded)
+    found = intake.from_submitted(course, [ASSIGNMENT])
+    console = Console(file=io.StringIO(), width=300)
+    try:
+        result = grade_class(course, found.submissions, Settings(budget="smoke", workers=2, limits=LIMITS),
+                             console)
+    finally:
+        listener.close()
+    return {"intake": found, "result": result, "before": before, "after": _digest(guarded),
+            "connections": listener.connections, "course": course, "output": console.file.getvalue()}
+
+
+def test_isolation_is_available_here() -> None:
+    isolation = sandbox.probe()
+    assert isolation.available, sandbox.warning(isolation)
+    assert isolation.pids_root is not None, sandbox.warning(isolation)
+
+
+def test_the_corpus_has_at_least_25_entries() -> None:
+    assert len(ENTRIES) >= 25
+    assert len({e.name for e in ENTRIES}) == len(ENTRIES)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_entry_gets_its_expected_outcome(hostile: dict, entry: Entry) -> None:
+    expected = entry.expected
+    found = hostile["intake"]
+    if not expected.placed:
+        reasons = [u.reason for u in found.unplaced if f"/{entry.name}/" in f"/{u.origin}"]
+        assert reasons, f"{entry.name} should not be placed; unplaced: {[u.origin for u in found.unplaced]}"
+        assert any(expected.unplaced.lower() in r.lower() for r in reasons), reasons
+        return
+    outcome = next(o for o in hostile["result"].outcomes if o.student == entry.name)
+    described = f"{entry.name}: {outcome}"
+    if expected.failed is True:
+        assert outcome.status == "failed", described
+    elif expected.failed is False:
+        assert outcome.status != "failed", described
+    if outcome.status == "failed" and expected.reason:
+        assert expected.reason in outcome.reason or any(expected.reason in n for n in outcome.notes), described
+    if expected.score and outcome.status != "failed":
+        full = outcome.max_score
+        assert full > 0, described
+        assert {"full": outcome.score == full, "not full": outcome.score < full,
+                "zero": outcome.score == 0}[expected.score], described
+    if expected.review:
+        assert any(expected.review in r for r in outcome.review), described
+    if expected.no_review:
+        assert not outcome.review, described
+    if expected.note:
+        assert any(re.search(expected.note, n) for n in outcome.notes), described
+
+
+def test_flagged_submissions_are_shown_to_the_grader(hostile: dict) -> None:
+    output = hostile["output"]
+    assert "flagged for manual review" in output
+    flagged = [o for o in hostile["result"].outcomes if o.review]
+    assert len(flagged) >= 12
+    for outcome in flagged:
+        assert f"{outcome.student} / {ASSIGNMENT}:" in output
+    report = (hostile["course"] / "grading" / "report.html").read_text()
+    assert "Flagged for review" in report and "input_transformers_cleanup" in report
+
+
+def test_honest_students_keep_the_grades_they_get_alone(hostile: dict, alone: dict) -> None:
+    together = {o.student: tuple((t.grade_id, t.score) for t in o.tests)
+                for o in hostile["result"].outcomes if o.student in HONEST}
+    assert together == alone
+    assert not any(o.review or o.notes for o in hostile["result"].outcomes if o.student in HONEST)
+
+
+def test_the_graders_files_are_unchanged(hostile: dict) -> None:
+    assert hostile["after"] == hostile["before"]
+    assert hostile["connections"] == 0, "a kernel reached the grader's loopback"
+
+
+def test_the_gradebook_is_intact_and_holds_every_placed_submission(hostile: dict) -> None:
+    import sqlite3
+
+    course = hostile["course"]
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        students = {row[0] for row in db.execute(
+            "SELECT student.id FROM submitted_assignment JOIN student ON student.id = student_id")}
+        flagged = {row[0] for row in db.execute(
+            "SELECT s.student_id FROM submitted_notebook n JOIN submitted_assignment s "
+            "ON s.id = n.assignment_id WHERE n.flagged")}
+    graded = {o.student for o in hostile["result"].outcomes if o.status != "failed"}
+    assert graded <= students
+    assert {o.student for o in hostile["result"].outcomes if o.review and o.status != "failed"} == flagged
+    assert not (course / "gradebook.db").read_bytes().endswith(b"owned")
+
+
+def test_feedback_explains_a_dead_kernel_in_one_sentence(hostile: dict) -> None:
+    html = (hostile["course"] / "feedback" / "os-exit" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "the kernel died while running this cell" in html
+    assert re.search(r"not run: the kernel died in cell \d+", html)
+
+
+def test_the_real_report_opens_in_chromium_with_its_plots(hostile: dict, browser, tmp_path: Path) -> None:
+    opened = Opened(browser, hostile["course"] / "grading" / "report.html")
+    try:
+        opened.assert_clean()
+        opened.assert_plots_drawn()
+        counts = opened.counts()
+        assert counts["submissions"] == str(len(hostile["result"].outcomes))
+        opened.page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    finally:
+        opened.close()

@@ -1,0 +1,187 @@
+"""The batch grader's parts, without running notebooks: job keys, worker counts, the ledger, the
+runner's layout, the grader's lines, and the errors a grader meets first."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import pytest
+from rich.console import Console
+
+from autograder.cli import main as cli
+from autograder.batch import capacity, display
+from autograder.batch.grade import Settings, _redact, grade_class
+from autograder.batch.jobs import Job
+from autograder.batch.ledger import Ledger
+from autograder.batch.limits import Limits
+from autograder.batch.outcome import Outcome, Submission
+from autograder.batch.runner import RunResult, cell_seconds, lay_out
+from autograder.data import DATA_DIR_ENV, DataError
+from autograder.batch.results import TestScore as Score
+
+
+def _job(**changes) -> Job:
+    fields = dict(student="alice", assignment="pooling",
+                  files={"pooling.ipynb": b"{}", "timestamp.txt": b"2026-11-28 08:00:00 UTC"},
+                  template=b"db", config="c = 1", budget="cpu", tests_digest="t1")
+    fields.update(changes)
+    return Job(**fields)
+
+
+def test_job_key_changes_with_what_decides_the_grade() -> None:
+    base = _job()
+    assert _job().key == base.key
+    for change in ({"files": {"pooling.ipynb": b"{ }", "timestamp.txt": b"2026-11-28 08:00:00 UTC"}},
+                   {"tests_digest": "t2"}, {"budget": "smoke"}, {"config": "c = 2"},
+                   {"assignment": "convolution"}, {"limits": Limits(memory=2**30)}):
+        assert _job(**change).key != base.key, change
+
+
+def test_job_key_ignores_student_time_and_worker_settings_but_record_key_sees_the_time() -> None:
+    base = _job()
+    later = _job(files={"pooling.ipynb": b"{}", "timestamp.txt": b"2030-01-01 00:00:00 UTC"})
+    assert _job(student="bob").key == base.key
+    assert _job(threads=4, template=b"other", locked={"x": "y"}).key == base.key
+    assert later.key == base.key
+    assert later.record_key != base.record_key
+
+
+def test_only_gpu_budget_jobs_need_a_gpu_worker() -> None:
+    assert _job(budget="gpu").needs_gpu
+    assert not any(_job(budget=b).needs_gpu for b in ("cpu", "smoke", "tutorial"))
+
+
+def test_worker_plan_fits_cores_memory_and_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(capacity, "cores", lambda: 8)
+    monkeypatch.setattr(capacity, "available_gib", lambda: 6.0)
+    monkeypatch.setattr(capacity, "gpus", lambda: 0)
+    training = capacity.plan("cpu", ["resnet34"])
+    assert training.workers == 2 and training.threads == 4  # (6 - 1) // 2.5
+    assert "8 core(s)" in training.reason and "2.5 GiB" in training.reason
+    light = capacity.plan("cpu", ["pooling"])
+    assert light.workers == 5 and light.threads == 1
+    assert capacity.plan("gpu", ["resnet34"]).workers == 1
+    chosen = capacity.plan("cpu", ["pooling"], workers=3)
+    assert chosen.workers == 3 and chosen.reason == "set with --workers"
+    with pytest.raises(ValueError, match="--workers: expected a whole number of at least 1, got 0"):
+        capacity.plan("cpu", ["pooling"], workers=0)
+
+
+def test_worker_plan_on_this_machine_is_at_least_one() -> None:
+    found = capacity.plan("cpu", ["mnist_cnn"])
+    assert found.workers >= 1 and found.threads >= 1 and found.cores >= 1
+
+
+def test_ledger_keeps_results_and_records(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    ledger = Ledger(url)
+    try:
+        assert ledger.result("k1") is None and ledger.recorded("alice", "pooling") is None
+        ledger.store("alice", "pooling", RunResult("k1", b'{"cells": []}', 3.5, 2.0, "host:1"))
+        ledger.store("bob", "pooling", RunResult("k2", None, 1.0, 0.0, "host:2", "it broke"))
+        kept = ledger.result("k1")
+        assert kept.notebook == b'{"cells": []}' and kept.seconds == 3.5 and kept.worker == "host:1"
+        assert ledger.result("k2").notebook is None and ledger.result("k2").reason == "it broke"
+        ledger.mark("alice", "pooling", "r1", "graded")
+        ledger.mark("alice", "pooling", "r2", "graded")
+        assert ledger.recorded("alice", "pooling").job_key == "r2"
+        ledger.forget("k2")
+        assert ledger.result("k2") is None
+    finally:
+        ledger.close()
+    with sqlite3.connect(tmp_path / "gradebook.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM cnnkit_recorded").fetchone()[0] == 1
+
+
+def test_runner_lays_out_a_private_course_and_refuses_escaping_names(tmp_path: Path) -> None:
+    folder = lay_out(_job(), tmp_path)
+    assert (tmp_path / "nbgrader_config.py").read_text() == "c = 1"
+    assert (tmp_path / "gradebook.db").read_bytes() == b"db"
+    assert (folder / "pooling.ipynb").read_bytes() == b"{}"
+    assert folder == tmp_path / "submitted" / "alice" / "pooling"
+    with pytest.raises(ValueError, match=r"alice/pooling: file name '../../x.py' leaves the submission"):
+        (tmp_path / "other").mkdir()
+        lay_out(_job(files={"../../x.py": b"boom"}), tmp_path / "other")
+
+
+def test_cell_seconds_sums_nbclient_timing() -> None:
+    nb = nbformat.v4.new_notebook()
+    for start, end in (("2026-11-28T08:00:00.000Z", "2026-11-28T08:00:01.500Z"),
+                       ("2026-11-28T08:00:02.000Z", "2026-11-28T08:00:04.000Z")):
+        cell = nbformat.v4.new_code_cell("1")
+        cell.metadata["execution"] = {"iopub.execute_input": start, "shell.execute_reply": end}
+        nb.cells.append(cell)
+    nb.cells.append(nbformat.v4.new_code_cell("2"))
+    assert cell_seconds(nb) == pytest.approx(3.5)
+
+
+def test_lines_say_student_assignment_score_seconds_or_reason() -> None:
+    graded = Outcome("alice", "pooling", "graded", (Score("a", 2, 3), Score("b", 1, 1)), 12.34)
+    assert display.line(graded).split() == ["graded", "alice", "pooling", "3/4", "12.3", "s"]
+    failed = Outcome("bob", "pooling", "failed", reason="nbgrader autograde exited with status 1: x")
+    assert display.line(failed).endswith("nbgrader autograde exited with status 1: x")
+    manual = Outcome("carol", "pooling", "unchanged", (Score("a", 0, 3, True),), None)
+    assert "needs manual grading" in display.line(manual)
+
+
+def test_summary_counts_each_status() -> None:
+    console = Console(file=io.StringIO(), width=160)
+    outcomes = [Outcome("a", "pooling", "graded", (Score("t", 1, 1),), 1.0),
+                Outcome("b", "pooling", "reused", (Score("t", 0, 1),), 1.0),
+                Outcome("c", "pooling", "failed", reason="x")]
+    display.summary(outcomes, console, wall_seconds=5, where="here")
+    text = console.file.getvalue()
+    assert "3 submission(s) in 5 s: 1 executed, 1 reused" in text and "1 failed" in text
+    assert "0.5/1" in text
+
+
+def test_database_password_is_not_printed() -> None:
+    assert _redact("postgresql+psycopg://grader:s3cret@db.example:5432/gb") == \
+        "postgresql+psycopg://grader:***@db.example:5432/gb"
+    assert _redact("sqlite:////tmp/gradebook.db") == "sqlite:////tmp/gradebook.db"
+
+
+def test_missing_mnist_file_stops_the_batch_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo: Path) -> None:
+    broken = tmp_path / "mnist"
+    broken.mkdir()
+    shutil.copy(repo / "data" / "mnist" / "SHA256SUMS", broken / "SHA256SUMS")
+    shutil.copy(repo / "data" / "mnist" / "test.csv.gz", broken / "test.csv.gz")
+    monkeypatch.setenv(DATA_DIR_ENV, str(broken))
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    notebook = course / "submitted" / "alice" / "mnist_cnn" / "mnist_cnn.ipynb"
+    with pytest.raises(DataError, match=r"train.csv.gz: expected the MNIST file train.csv.gz, found "
+                                         r"no such file"):
+        grade_class(course, [Submission("alice", "mnist_cnn", notebook, "x")],
+                    Settings(budget="smoke", workers=1), Console(file=io.StringIO()))
+    assert not (course / "gradebook.db").exists()
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    parsed = cli.parser().parse_args(list(args))
+    try:
+        code = parsed.run(parsed, console)
+    except (RuntimeError, ValueError, OSError) as exc:
+        console.print(f"cnnkit: {exc}")
+        code = 2
+    return code, out.getvalue()
+
+
+def test_grade_refuses_a_folder_without_a_course(tmp_path: Path) -> None:
+    code, text = _cli("grade", "--course", str(tmp_path))
+    assert code == 2
+    assert f"--course: expected a course folder with nbgrader_config.py, got {tmp_path}" in text
+
+
+def test_grade_names_the_unknown_assignment(repo: Path) -> None:
+    code, text = _cli("grade", "poolng", "--course", str(repo), "--plan")
+    assert code == 2
+    assert "poolng" in text and "pooling" in text and "expected one of" in text

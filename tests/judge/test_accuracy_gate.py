@@ -1,0 +1,77 @@
+"""The accuracy gates under the CPU budget, through nbgrader: the references pass, each mistake
+and each cheat earns nothing from the gate, and the message says the accuracy and the threshold."""
+
+import html
+import io
+import re
+
+import nbformat
+import pytest
+from rich.console import Console
+
+from autograder.budget import BUDGETS
+from autograder.authoring.samples.catalogue import CHEATS, GATE_ALTERNATIVES, GATE_MISTAKES
+from autograder.authoring.samples.run import grade
+from autograder.authoring.samples.sample_class import SampleSubmission
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def gated(repo, tmp_path_factory):
+    def reference(assignment_id):
+        return nbformat.read(repo / "solutions" / assignment_id / f"{assignment_id}.ipynb", 4)
+
+    items = [SampleSubmission("reference", a, reference(a), None, True) for a in ("mnist_cnn", "resnet34")]
+    items += [SampleSubmission(f"{kind}-{v.slug}", v.assignment, v.apply(reference(v.assignment)), v, False)
+              for kind, variants in (("mistake", GATE_MISTAKES), ("cheat", CHEATS)) for v in variants]
+    items += [SampleSubmission(f"alternative-{v.slug}", v.assignment, v.apply(reference(v.assignment)), v, True)
+              for v in GATE_ALTERNATIVES]
+    workdir = tmp_path_factory.mktemp("gate") / "course"
+    graded = grade(repo, workdir, budget="cpu", assignments=("mnist_cnn", "resnet34"), items=items,
+                   jobs=2, console=Console(file=io.StringIO(), width=120))
+    return workdir, {(g.submission.student, g.submission.assignment): g for g in graded}
+
+
+def feedback_of(workdir, graded_item):
+    sub = graded_item.submission
+    path = workdir / "feedback" / sub.student / sub.assignment / f"{sub.assignment}.html"
+    text = html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.parametrize("assignment_id", ["mnist_cnn", "resnet34"])
+def test_the_references_pass_the_cpu_gate(gated, assignment_id):
+    _, results = gated
+    item = results[("reference", assignment_id)]
+    assert item.result.by_test()["test_accuracy"].score > 0
+    assert item.result.passed_all, item.result.tests
+
+
+@pytest.mark.parametrize("variant", GATE_ALTERNATIVES, ids=lambda v: v.slug)
+def test_other_sensible_training_settings_pass(gated, variant):
+    _, results = gated
+    item = results[(f"alternative-{variant.slug}", variant.assignment)]
+    assert item.result.passed_all, item.result.tests
+
+
+@pytest.mark.parametrize("variant", GATE_MISTAKES, ids=lambda v: v.slug)
+def test_each_mistake_fails_the_gate_with_accuracy_and_threshold(gated, variant):
+    workdir, results = gated
+    item = results[(f"mistake-{variant.slug}", "mnist_cnn")]
+    assert item.result.by_test()["test_accuracy"].score == 0
+    text = feedback_of(workdir, item)
+    threshold = BUDGETS["cpu"].mnist_cnn.min_test_accuracy
+    assert re.search(r"accuracy of model_cnn_mnist on the 10,000 MNIST test images \(your trained weights in "
+                     rf"the assignment's architecture\): expected at least {threshold:.4f} under the 'cpu' "
+                     r"budget, got 0\.\d{4}\.", text), text[-3000:]
+    assert variant.says in text
+
+
+@pytest.mark.parametrize("variant", CHEATS, ids=lambda v: v.slug)
+def test_each_cheat_earns_nothing_from_the_gate(gated, variant):
+    workdir, results = gated
+    item = results[(f"cheat-{variant.slug}", "mnist_cnn")]
+    for grade_id in variant.loses:
+        assert item.result.by_test()[grade_id].score == 0, grade_id
+    assert variant.says in feedback_of(workdir, item)
