@@ -7,17 +7,24 @@ import os
 import sys
 from pathlib import Path
 
+from autograder import settings
 from autograder.authoring.course import COURSE_ID
 from autograder.authoring.preprocessors import HideHiddenTests, StripSolutionMarkers
+from autograder.judge.execute import JudgedExecute
 from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
     GetGrades,
+    IgnorePattern,
     IncludeHeaderFooter,
+    LimitOutput,
     LockCells,
+    SaveAutoGrades,
 )
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
 ROOT = Path(__file__).resolve().parent
 
@@ -37,7 +44,7 @@ c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
 
 # The local exchange for release_assignment / fetch_assignment / submit / collect.
-c.Exchange.root = os.environ.get("CNNKIT_EXCHANGE", str(ROOT / ".exchange"))
+c.Exchange.root = settings.EXCHANGE.get() or str(ROOT / ".exchange")
 
 # A test cell with any stderr output scores 0. Drop the noise that TensorFlow and Keras write there
 # (Python warnings, TensorFlow's log lines); an exception still fails the test.
@@ -49,7 +56,21 @@ c.IgnorePattern.pattern = r"(?m)(Warning:|WARNING|^[IWEF]\d{4} \d\d:\d\d)"
 c.OverwriteCells.add_missing_cells = True
 
 # Timeouts are per cell (nbgrader's default, 30 s, interrupts a training cell).
-c.Execute.timeout = int(os.environ.get("CNNKIT_CELL_TIMEOUT", "900"))
+c.Execute.timeout = int(settings.CELL_TIMEOUT.get())
+
+# The student's kernel runs the student's cells and the notebook's given code; every test cell
+# is judged outside it, from observations, by the kit's judge (autograder/judge/execute.py).
+# Run by hand, `nbgrader autograde` starts an ordinary kernel with the grader's rights: see the
+# README for what that trusts; `cnnkit grade` shuts each kernel in a sandbox as well.
+c.Autograde.autograde_preprocessors = [
+    JudgedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 
 # solutions/ holds clean reference notebooks: no solution markers, no hidden tests, no outputs,
 # and generate_solution does not execute them.

@@ -17,8 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from autograder import settings, training_guard
+
 #: The environment variable that names the budget in force.
-BUDGET_ENV = "CNNKIT_BUDGET"
+BUDGET_ENV = settings.BUDGET.name
 
 #: The models that train, by the assignment that trains them.
 MODELS = ("mnist_cnn", "resnet34")
@@ -150,7 +152,7 @@ class BudgetError(ValueError):
 def current_name() -> str:
     """The name of the budget in force: ``$CNNKIT_BUDGET``, else ``cpu`` under nbgrader, else
     ``tutorial``."""
-    name = os.environ.get(BUDGET_ENV, "").strip()
+    name = settings.BUDGET.get()
     if name:
         return name
     if os.environ.get("NBGRADER_EXECUTION") or os.environ.get("NBGRADER_VALIDATING"):
@@ -173,8 +175,6 @@ def training(model: str) -> Training:
     It also holds every ``fit`` of this kernel to that training (``autograder.training_guard``),
     so that a notebook that asks for more fails at once with the limit, not by a timeout.
     """
-    from autograder import training_guard
-
     budget = current()
     result = budget.training(model)
     training_guard.install(result, budget.name)

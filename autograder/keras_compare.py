@@ -8,9 +8,9 @@ lists and reports the first place they part, the way pytest reports the first di
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-import numpy as np
+from autograder.checks.observe import LayerView, ModelView
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,9 @@ class LayerSpec:
     kind: str
     """The Keras class name, e.g. ``"Conv2D"``; ``MaxPool2D`` and ``MaxPooling2D`` are one class."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """Settings to compare, normalised as :func:`setting` reads them (pairs, lower-case padding,
-    activation names)."""
+    """Settings to compare, normalised as the observation reads them
+    (:func:`autograder.checks.observe.live_settings`: pairs, lower-case padding, activation
+    names)."""
     output_shape: tuple[int | None, ...] | None = None
     """The output shape without the batch axis, or ``None`` to skip the comparison."""
     params: int | None = None
@@ -47,69 +48,34 @@ class Difference:
     """What the model has."""
 
 
-#: Readers for settings that are not plain attributes of the layer, by (layer kind, setting).
-SETTING_READERS: dict[tuple[str, str], Callable[[Any], Any]] = {}
-
-
-def setting(layer: Any, key: str) -> Any:
-    """Read ``key`` from ``layer``, normalised so that equivalent spellings compare equal."""
-    reader = SETTING_READERS.get((layer_kind(layer), key))
-    if reader is not None:
-        return reader(layer)
-    value = getattr(layer, key)
-    if key in ("kernel_size", "pool_size", "strides"):
-        return tuple(int(v) for v in np.broadcast_to(np.asarray(value), (2,)))
-    if key == "padding":
-        return str(value).lower()
-    if key == "activation":
-        return getattr(value, "__name__", str(value))
-    if key == "rate":
-        return float(value)
-    return value
-
-
-def model_layers(model: Any) -> list[Any]:
-    """The model's layers in order, without ``InputLayer`` (the functional API adds one)."""
-    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-
-
-def layer_kind(layer: Any) -> str:
+def layer_kind(layer: LayerView) -> str:
     """The class name of a layer; aliases such as ``MaxPool2D`` share their class."""
-    return type(layer).__name__
+    return layer.type_name
 
 
-def output_shape(layer: Any) -> tuple[int | None, ...] | None:
-    """The layer's output shape without the batch axis, or ``None`` if the model is not built."""
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError):
-        return None
-    return tuple(None if d is None else int(d) for d in shape[1:])
-
-
-def first_difference(model: Any, expected: Sequence[LayerSpec]) -> Difference | None:
-    """The first difference between ``model`` and ``expected``, or ``None`` if they agree.
+def first_difference(model: ModelView, expected: Sequence[LayerSpec]) -> Difference | None:
+    """The first difference between the observed ``model`` and ``expected``, or ``None`` if they
+    agree.
 
     Layers are compared in order: kind, then each setting, then output shape, then parameters.
     A model with extra or missing layers differs at the first layer that does not line up.
     """
-    layers = model_layers(model)
+    layers = list(model.layers)
     for index, (layer, spec) in enumerate(zip(layers, expected), start=1):
         kind = layer_kind(layer)
         if kind != spec.kind:
             return Difference(index, f"layer {index}", spec.describe(), kind)
         for key, want in spec.settings.items():
-            got = setting(layer, key)
+            got = layer.settings.get(key)
             if got != want:
                 return Difference(index, f"layer {index} ({kind}): {key}", want, got)
         if spec.output_shape is not None:
-            got_shape = output_shape(layer)
+            got_shape = layer.output_shape
             if got_shape is not None and got_shape != tuple(spec.output_shape):
                 return Difference(index, f"layer {index} ({kind}): output shape",
                                   (None, *spec.output_shape), (None, *got_shape))
-        if spec.params is not None and layer.count_params() != spec.params:
-            return Difference(index, f"layer {index} ({kind}): parameters", spec.params,
-                              layer.count_params())
+        if spec.params is not None and layer.params != spec.params:
+            return Difference(index, f"layer {index} ({kind}): parameters", spec.params, layer.params)
     if len(layers) != len(expected):
         index = min(len(layers), len(expected)) + 1
         want = expected[index - 1].describe() if index <= len(expected) else "no more layers"

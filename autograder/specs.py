@@ -22,6 +22,9 @@ class ModelSpec:
 
     name: str
     """The variable the notebook keeps the model in."""
+    kind: str
+    """Which of the module's models it is (``mnist_cnn`` or ``resnet34``, as in
+    :data:`autograder.budget.MODELS`)."""
     layers: tuple[LayerSpec, ...]
     """The layers in order, input layer excluded."""
     params: int
@@ -42,6 +45,7 @@ def _conv(filters: int, side: int, shape: tuple[int, int, int], params: int, *,
 
 MNIST_CNN = ModelSpec(
     name="model_cnn_mnist",
+    kind="mnist_cnn",
     layers=(
         _conv(32, 3, (28, 28, 32), 320),
         _conv(64, 3, (28, 28, 64), 18_496),
@@ -96,6 +100,7 @@ def _resnet34_layers() -> tuple[LayerSpec, ...]:
 
 RESNET34 = ModelSpec(
     name="model",
+    kind="resnet34",
     layers=_resnet34_layers(),
     params=21_300_554,
     causes={

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograder.budget import Training
 from autograder.checks.failure import failure_message
 from autograder.weights import digest
+
+if TYPE_CHECKING:  # the budget imports this module to install the guard
+    from autograder.budget import Training
 
 #: A reason a training run is disqualified: (what, expected, got, likely cause), the parts of a
 #: check failure.

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.wire import view
+
 LEAF_KINDS = ("Conv2D", "BatchNormalization", "Dense")
 #: Variables of each leaf, in a fixed order, by their Keras names.
 VARIABLE_ORDER = ("kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance")
@@ -33,7 +35,7 @@ def _sublayers(layer: Any) -> list[Any]:
     return list(layer._flatten_layers(include_self=False, recursive=True))
 
 
-def _unit_leaves(unit: Any) -> list[Any]:
+def unit_leaves(unit: Any) -> list[Any]:
     """The leaves of a composite layer: main 3x3 convolutions, then 1x1, each with its BN."""
     pairs: list[list[Any]] = []
     for layer in _sublayers(unit):
@@ -56,7 +58,7 @@ def leaves(model: Any) -> list[Any]:
         if _kind(layer) in LEAF_KINDS:
             result.append(layer)
         elif _sublayers(layer):
-            result.extend(_unit_leaves(layer))
+            result.extend(unit_leaves(layer))
     return result
 
 
@@ -65,6 +67,7 @@ def _variables(leaf: Any) -> list[Any]:
     return [by_name[name] for name in VARIABLE_ORDER if name in by_name]
 
 
+@view
 @dataclass(frozen=True)
 class LeafWeights:
     """One leaf's kind and its variables' values, in :data:`VARIABLE_ORDER`."""
@@ -85,8 +88,13 @@ def extract(model: Any) -> list[LeafWeights]:
 
 def save(model: Any, path: Path) -> None:
     """Write the model's weights to an ``.npz`` file."""
+    save_leaves(extract(model), path)
+
+
+def save_leaves(leaves: list[LeafWeights], path: Path) -> None:
+    """Write weights listed leaf by leaf (:func:`extract`) to an ``.npz`` file."""
     arrays: dict[str, np.ndarray] = {}
-    for i, leaf in enumerate(extract(model)):
+    for i, leaf in enumerate(leaves):
         arrays[f"{i:04d}_kind"] = np.array(leaf.kind)
         for j, array in enumerate(leaf.arrays):
             arrays[f"{i:04d}_{j}"] = array
@@ -122,6 +130,16 @@ def assign(model: Any, saved: list[LeafWeights]) -> None:
             variable.assign(array)
     if len(targets) != len(saved):
         raise ArchitectureMismatch(f"number of weight layers: expected {len(targets)}, got {len(saved)}")
+
+
+def leaves_digest(leaves: list[LeafWeights]) -> str:
+    """A SHA-256 of weights listed leaf by leaf: their kinds, shapes and values."""
+    hasher = hashlib.sha256()
+    for leaf in leaves:
+        hasher.update(leaf.signature().encode("utf-8"))
+        for array in leaf.arrays:
+            hasher.update(np.ascontiguousarray(array).tobytes())
+    return hasher.hexdigest()
 
 
 def digest(model: Any) -> str:

@@ -3,23 +3,30 @@
 Each check returns ``None`` when the answer is right and otherwise raises :class:`CheckFailure`,
 an ``AssertionError`` whose message says what was expected, what the answer gave, and the likely
 cause. Messages are written once, here, and pinned by the kit's tests.
+
+A check reads the answer only through :mod:`autograder.checks.observe`, so the same definition
+runs in two places: in the student's kernel at home, on the objects themselves, and in the judge
+under grading, on observations the judge asks the kernel for (``autograder.judge``).
 """
 
-from autograder.judge.accuracy import accuracy_gate
-from autograder.checks.arrays import as_array, between, close, equal, floating, shape
+from autograder.checks.arrays import as_array, between, close, equal, floating, part_of, shape
 from autograder.checks.failure import CheckFailure, failure_message
 from autograder.checks.figures import shows_images
 from autograder.checks.layers import (
     conv2d,
+    conv2d_applied,
     conv2d_output,
     global_pool,
+    global_pool_applied,
     global_pool_output,
     pool2d,
+    pool2d_applied,
     pool2d_output,
 )
 from autograder.checks.models import (
     compiled_for_mnist,
     layers_match,
+    model_output,
     parameter_count,
     reported_accuracy,
     trained,
@@ -29,32 +36,38 @@ from autograder.checks.residual import (
     residual_unit_output,
     residual_unit_skip,
     resnet34,
+    resnet34_output,
     resnet34_parameters,
 )
 
 __all__ = [
     "CheckFailure",
-    "accuracy_gate",
     "as_array",
     "between",
     "close",
     "compiled_for_mnist",
     "conv2d",
+    "conv2d_applied",
     "conv2d_output",
     "equal",
     "failure_message",
     "floating",
     "global_pool",
+    "global_pool_applied",
     "global_pool_output",
     "layers_match",
+    "model_output",
     "parameter_count",
+    "part_of",
     "pool2d",
+    "pool2d_applied",
     "pool2d_output",
     "reported_accuracy",
     "residual_unit_layers",
     "residual_unit_output",
     "residual_unit_skip",
     "resnet34",
+    "resnet34_output",
     "resnet34_parameters",
     "shape",
     "shows_images",

@@ -1,8 +1,9 @@
 """Measure a trained model's accuracy in a fresh process that the student's kernel cannot reach.
 
-Run as ``python -I -m autograder.judge.gate MODEL WEIGHTS.npz MODE``: it builds the reference
+Run as ``python -I -m autograder.judge.gate MODEL WEIGHTS.npz MODE --data FOLDER``: it builds the reference
 architecture of ``MODEL`` (``mnist_cnn`` or ``resnet34``), loads the student's weights into it
-(which fails if the student's model has another architecture), reads the MNIST files itself, and
+(which fails if the student's model has another architecture), reads the MNIST files of
+``FOLDER`` (the grader's, with the real test labels; checked against their checksums), and
 prints one JSON line::
 
     {"test_accuracy": 0.9843, "valid_accuracy": 0.9861}
@@ -27,14 +28,17 @@ MODES = ("inference", "batch_statistics")
 BATCH = 500
 
 
-def _validation_set() -> tuple[np.ndarray, np.ndarray]:
-    """The tutorial's validation set: the first 5,000 training rows, scaled, (5000, 28, 28, 1)."""
+def _images_and_labels(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of an MNIST table as the tutorial prepares them: (n, 28, 28, 1) in [0, 1], labels."""
+    return (table[:, 1:].reshape(-1, 28, 28, 1) / 255).astype(np.float32), table[:, 0].astype(np.int64)
+
+
+def _validation_set(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The tutorial's validation set: the first 5,000 training rows."""
     import pandas as pd
 
-    from autograder.data import mnist_file
-
-    values = pd.read_csv(mnist_file("train.csv.gz"), header=None, nrows=5000).to_numpy()
-    return (values[:, 1:].reshape(-1, 28, 28, 1) / 255).astype(np.float32), values[:, 0]
+    values = pd.read_csv(folder / "train.csv.gz", header=None, nrows=5000).to_numpy(dtype=np.uint8)
+    return _images_and_labels(values)
 
 
 def accuracy(model: Any, images: np.ndarray, labels: np.ndarray, mode: str) -> float:
@@ -47,11 +51,11 @@ def accuracy(model: Any, images: np.ndarray, labels: np.ndarray, mode: str) -> f
     return correct / len(images)
 
 
-def measure(model_name: str, weights_path: Path, mode: str) -> dict[str, Any]:
-    """Load the weights into the reference model and measure test and validation accuracy."""
+def measure(model_name: str, weights_path: Path, mode: str, folder: Path) -> dict[str, Any]:
+    """Load the weights into the reference model and measure test and validation accuracy on
+    the MNIST files of ``folder``."""
+    from autograder import data, weights
     from autograder.judge import reference
-    from autograder import weights
-    from autograder.data import load_mnist_test
 
     if mode not in MODES:
         raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}.")
@@ -61,21 +65,23 @@ def measure(model_name: str, weights_path: Path, mode: str) -> dict[str, Any]:
         weights.assign(model, weights.load(weights_path))
     except weights.ArchitectureMismatch as exc:
         return {"mismatch": str(exc)}
-    test_images, test_labels = load_mnist_test()
-    valid_images, valid_labels = _validation_set()
+    data.verify(folder)
+    test_images, test_labels = _images_and_labels(data.read_table(folder / "test.csv.gz"))
+    valid_images, valid_labels = _validation_set(folder)
     return {"test_accuracy": accuracy(model, test_images, test_labels, mode),
             "valid_accuracy": accuracy(model, valid_images, valid_labels, mode)}
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: ``MODEL WEIGHTS MODE``; prints the JSON result."""
+    """Entry point: ``MODEL WEIGHTS MODE --data FOLDER``; prints the JSON result."""
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if len(argv) != 3:
-        print("usage: python -I -m autograder.judge.gate MODEL WEIGHTS.npz MODE", file=sys.stderr)
+    if len(argv) != 5 or argv[3] != "--data":
+        print("usage: python -I -m autograder.judge.gate MODEL WEIGHTS.npz MODE --data FOLDER",
+              file=sys.stderr)
         return 2
-    print(json.dumps(measure(argv[0], Path(argv[1]), argv[2])))
+    print(json.dumps(measure(argv[0], Path(argv[1]), argv[2], Path(argv[4]))))
     return 0
 
 

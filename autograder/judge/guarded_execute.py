@@ -1,8 +1,9 @@
 """nbgrader's Execute, with every way a run can go wrong written into the notebook it grades.
 
-* **Output limit**: outputs past ``output_limit`` bytes (whole notebook) are dropped as they
-  arrive, so a cell printing a gigabyte cannot exhaust the grader's memory; the cell where it
-  happened says so.
+* **Output limit**: every message the kernel sends while a cell runs counts (streams, displays,
+  display updates, comm messages, with their binary buffers); past ``output_limit`` bytes (whole
+  notebook) they are dropped as they arrive, so a cell printing a gigabyte cannot exhaust the
+  grader's memory; the cell where it happened says so.
 * **Dead kernel**: when the kernel dies (``os._exit``, a kill, out of memory), the cell it died in
   gets an error saying so, and every later code cell an error saying it did not run; the test
   cells among them score 0 and the notebook is still graded, instead of the whole autograde
@@ -87,15 +88,26 @@ class GuardedExecute(Execute):
     # nbclient binds the synchronous wrapper to its own coroutine; bind it to this one.
     execute_cell = run_sync(async_execute_cell)
 
-    def output(self, outs: list[NotebookNode], msg: dict, display_id: str | None,
-               cell_index: int) -> NotebookNode | None:
-        size = len(json.dumps(msg.get("content", {}), default=str))
-        self._output_bytes += size
+    def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        if msg.get("msg_type") in _NOT_OUTPUT:
+            return super().process_message(msg, cell, cell_index)
+        self._output_bytes += message_size(msg)
         if self._output_bytes > self.output_limit:
             if cell_index not in self._cut_cells:
                 self._cut_cells.add(cell_index)
-                outs.append(error_output(
+                cell.outputs.append(error_output(
                     OUTPUT_CUT, f"output cut: the notebook printed more than "
                                 f"{self.output_limit / 2**20:g} MiB; the rest was dropped."))
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        return super().process_message(msg, cell, cell_index)
+
+
+#: Messages that carry no output: the kernel's state and the echo of the code it runs.
+_NOT_OUTPUT = frozenset({"status", "execute_input"})
+
+
+def message_size(msg: dict) -> int:
+    """Bytes a kernel message adds to the notebook or to the grader's memory: its content as
+    JSON and its binary buffers."""
+    buffers = sum(len(b) for b in msg.get("buffers") or ())
+    return len(json.dumps(msg.get("content", {}), default=str)) + buffers

@@ -1,0 +1,145 @@
+"""nbgrader's Execute with a judge: the kernel runs the student's cells, the judge runs the tests.
+
+:class:`JudgedExecute` replaces ``Execute`` in ``Autograde.autograde_preprocessors`` (the
+course's ``nbgrader_config.py``, and the private configuration of each ``cnnkit grade`` job).
+It walks the notebook as nbgrader does, with the guarded execution of
+:class:`~autograder.judge.guarded_execute.GuardedExecute` (output limit, dead kernel, progress),
+and changes two things:
+
+* **Where each cell's identity comes from.** Before anything runs, every cell's nbgrader
+  metadata is set from the gradebook by its grade id (test or answer, locked, points); a cell
+  whose grade id the gradebook does not know loses its nbgrader metadata and is the student's
+  own code. nbgrader's own grading (``SaveAutoGrades``) then reads metadata the student could not
+  choose.
+* **Where a test runs.** A test cell's code, as the gradebook holds it (hidden tests included),
+  never reaches the kernel. At the test's place in the notebook the judge runs it here
+  (:func:`~autograder.judge.verdict.run_test`), asking the kernel for observations of the
+  student's variables, and writes the verdict into the cell's outputs: nothing when it passed,
+  the check's message when it failed. The kernel's IPython history never sees a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.utils import run_sync
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook
+from traitlets import Unicode
+
+from autograder import budget as budgets
+from autograder import data, settings
+from autograder.judge import verdict
+from autograder.judge.accuracy import Gate
+from autograder.judge.channel import Channel
+from autograder.judge.guarded_execute import GuardedExecute, error_output
+from autograder.judge.namespace import KernelData, judge_namespace
+
+
+class TestBook:
+    """The assignment's cells as the gradebook defines them, for one notebook."""
+
+    def __init__(self, resources: dict) -> None:
+        info = resources["nbgrader"]
+        self.tests: dict[str, str] = {}
+        self.metadata: dict[str, dict] = {}
+        with Gradebook(info["db_url"]) as gb:
+            notebook = gb.find_notebook(info["notebook"], info["assignment"])
+            graded = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
+            answers = {cell.name for cell in notebook.solution_cells}
+            tasks = {cell.name for cell in notebook.task_cells}
+            for cell in notebook.source_cells:
+                entry = {"grade": cell.name in graded, "grade_id": cell.name, "locked": bool(cell.locked),
+                         "solution": cell.name in answers, "task": cell.name in tasks,
+                         "schema_version": 3}
+                if cell.name in graded:
+                    entry["points"] = graded[cell.name]
+                self.metadata[cell.name] = entry
+                if cell.name in graded and cell.name not in answers and cell.cell_type == "code":
+                    self.tests[cell.name] = cell.source
+
+    def settle(self, nb: NotebookNode) -> list[str]:
+        """Set every cell's nbgrader metadata from the gradebook (in place); the grade ids of
+        cells the gradebook does not know, whose metadata is removed."""
+        unknown = []
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if grade_id in self.metadata:
+                kept = {k: v for k, v in meta.items() if k in ("checksum", "cell_type")}
+                cell.metadata["nbgrader"] = NotebookNode({**kept, **self.metadata[grade_id]})
+            else:
+                unknown.append(str(grade_id))
+                del cell.metadata["nbgrader"]
+        return unknown
+
+
+class JudgedExecute(GuardedExecute):
+    """Execute the student's cells in the kernel; judge the test cells outside it."""
+
+    budget = Unicode("", help="The training budget the judge holds trained models to (tutorial, "
+                              "gpu, cpu, smoke). Empty: CNNKIT_BUDGET of the grader's environment, "
+                              "else cpu.").tag(config=True)
+    truth_data = Unicode("", help="The grader's MNIST folder, with the real test labels, on which "
+                                  "the accuracy gate measures. Empty: the kit's own.").tag(config=True)
+    kernel_data = Unicode("", help="The MNIST folder as the student's kernel sees it (under cnnkit "
+                                   "grade, a copy with the test labels withheld). Empty: the same "
+                                   "as truth_data.").tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._book: TestBook | None = None
+        self._namespace: dict[str, Any] = {}
+        self._channel: Channel | None = None
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        self._book = TestBook(resources)
+        for grade_id in self._book.settle(nb):
+            self.log.warning("Cell with grade id %r is not part of the assignment; it runs as "
+                             "the student's own code.", grade_id)
+        name = self.budget or settings.BUDGET.get() or "cpu"
+        if name not in budgets.BUDGETS:
+            raise budgets.BudgetError(f"JudgedExecute.budget: expected one of "
+                                      f"{', '.join(budgets.BUDGETS)}, got {name!r}.")
+        truth = Path(self.truth_data) if self.truth_data else data.find_mnist_dir()
+        kernel_view = Path(self.kernel_data) if self.kernel_data else truth
+        self._namespace = judge_namespace(gate=Gate(budgets.BUDGETS[name], truth),
+                                         kernel_data=KernelData(kernel_view, settings.cache_dir()))
+        self._channel = None
+        return super().preprocess(nb, resources, km)
+
+    def _test_source(self, cell: NotebookNode) -> str | None:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or self._book is None:
+            return None
+        return self._book.tests.get(grade_id)
+
+    async def async_execute_cell(self, cell: NotebookNode, cell_index: int,
+                                 execution_count: int | None = None,
+                                 store_history: bool = True) -> NotebookNode:
+        source = self._test_source(cell)
+        if source is None:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if self._dead_in is not None:
+            cell.outputs = [error_output("CellNotRun", f"not run: {self._why} in cell {self._dead_in + 1}.")]
+            return cell
+        self._progress(cell, cell_index)
+        if self._channel is None:
+            self._channel = Channel(self.kc, alive=self.kc.is_alive, timeout=float(self.timeout or 900),
+                                    loop=asyncio.get_running_loop())
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        found = await asyncio.to_thread(verdict.run_test, source, f"<test {grade_id}>",
+                                        self._namespace, self._channel)
+        cell.outputs = found.outputs
+        cell.execution_count = None
+        if found.kernel_died:
+            self._dead_in, self._why = cell_index, "the kernel died"
+        self.nb["cells"][cell_index] = cell
+        return cell
+
+    # nbclient binds the synchronous wrapper to its own coroutine; bind it to this one.
+    execute_cell = run_sync(async_execute_cell)

@@ -1,0 +1,82 @@
+"""Run one test cell in the judge and turn what it raised into the cell's outputs.
+
+The test cell's code (restored from the gradebook, hidden tests included) runs here, in the
+judge, never in the student's kernel. Its names resolve in a fixed namespace: the checks, NumPy,
+the kit's specs, the data the kernel was given (:class:`~autograder.judge.namespace.KernelData`)
+and the sample images; every other name it reads is a variable of the student's kernel and
+becomes a :class:`~autograder.judge.channel.RemoteValue`, which checks observe. The outputs
+are what nbgrader grades: none when the test passed, one error when it failed.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+from nbformat import NotebookNode
+
+from autograder.checks import observe
+from autograder.checks.failure import CheckFailure
+from autograder.judge.channel import Channel, ChannelError, RemoteValue
+
+#: The error name a test cell gets when the kernel gave no usable answer.
+NO_ANSWER = "NoAnswer"
+
+
+@dataclass
+class Verdict:
+    """How one test cell went."""
+
+    outputs: list[NotebookNode]
+    """The cell's outputs: empty when it passed, one error otherwise."""
+    kernel_died: bool = False
+    """True when the kernel died while the judge was asking it."""
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An error output as nbclient would write it, with a one-line traceback."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+def kernel_names(tree: ast.AST, known: dict[str, Any]) -> list[str]:
+    """The names the cell reads but neither defines nor finds in ``known`` or the builtins: the
+    student's variables."""
+    loaded, stored = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded.append(node.id) if isinstance(node.ctx, ast.Load) else stored.add(node.id))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+        elif isinstance(node, ast.arg):
+            stored.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            stored.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return [name for name in dict.fromkeys(loaded)
+            if name not in stored and name not in known and not hasattr(builtins, name)]
+
+
+def run_test(source: str, label: str, namespace: dict[str, Any], channel: Channel) -> Verdict:
+    """Run the test cell ``source`` with ``namespace`` plus the kernel's names; its verdict."""
+    try:
+        tree = ast.parse(source, filename=label)
+    except SyntaxError as exc:
+        return Verdict([error_output("SyntaxError", f"the test cell does not parse: {exc}")])
+    scope = dict(namespace)
+    scope.update({name: RemoteValue(channel, {"name": name}, name)
+                  for name in kernel_names(tree, namespace)})
+    try:
+        exec(compile(tree, label, "exec"), scope)  # the instructor's test code, not the student's
+    except CheckFailure as exc:
+        return Verdict([error_output(type(exc).__name__, str(exc))])
+    except ChannelError as exc:
+        what = ("the notebook's kernel died while the grader was reading your answers"
+                if exc.dead else f"the grader could not read your answers from the notebook: {exc}")
+        return Verdict([error_output(NO_ANSWER, what + ".")], kernel_died=exc.dead)
+    except observe.ObservedError as exc:
+        return Verdict([error_output(exc.kind, exc.message)])
+    except Exception as exc:  # NameError for a missing variable, an instructor's mistake
+        return Verdict([error_output(type(exc).__name__, str(exc))])
+    return Verdict([])

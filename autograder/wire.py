@@ -1,0 +1,130 @@
+"""How observations travel from the student's kernel to the judge: JSON plus raw array buffers.
+
+:func:`encode` turns a tree of observations (the views of :mod:`autograder.checks.observe`, plain
+numbers, strings, lists, tuples, dicts with string keys, NumPy arrays) into a JSON-ready tree and
+a list of byte buffers, one per array. :func:`decode` turns them back, and is the only place that
+reads what a kernel sent: it rebuilds nothing but the view classes registered here and plain
+``ndarray`` objects of numeric dtypes whose buffer size matches their shape. No pickle, no
+object arrays, no other classes: a kernel that sends anything else gets a :class:`WireError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+#: The dtype kinds an observed array may have: booleans, integers, unsigned, floats.
+ARRAY_KINDS = frozenset("biuf")
+
+#: Classes :func:`decode` may rebuild, by name; filled in by :func:`view`.
+VIEWS: dict[str, type] = {}
+
+
+class WireError(ValueError):
+    """What a kernel sent is not a well-formed observation."""
+
+
+def view(cls: type) -> type:
+    """Register a frozen dataclass as an observation that may cross the wire."""
+    VIEWS[cls.__name__] = cls
+    return cls
+
+
+def encode(tree: Any) -> tuple[Any, list[memoryview]]:
+    """``tree`` as JSON-ready data and the buffers of its arrays."""
+    buffers: list[memoryview] = []
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, np.ndarray):
+            array = np.ascontiguousarray(item)
+            if array.dtype.kind not in ARRAY_KINDS:
+                raise WireError(f"array dtype: expected numbers, got {array.dtype}")
+            buffers.append(memoryview(array).cast("B"))
+            return {"__array__": len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+        if isinstance(item, np.generic):
+            return walk(item.item())
+        if isinstance(item, float) and not math.isfinite(item):
+            return {"__float__": repr(item)}
+        if item is None or isinstance(item, (bool, int, float, str)):
+            return item
+        if dataclasses.is_dataclass(item) and type(item).__name__ in VIEWS:
+            return {"__view__": type(item).__name__,
+                    "fields": {f.name: walk(getattr(item, f.name)) for f in dataclasses.fields(item)}}
+        if isinstance(item, tuple):
+            return {"__tuple__": [walk(x) for x in item]}
+        if isinstance(item, list):
+            return [walk(x) for x in item]
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                raise WireError("dict keys: expected strings")
+            return {"__dict__": {k: walk(v) for k, v in item.items()}}
+        raise WireError(f"value: expected an observation, got a {type(item).__name__}")
+
+    return walk(tree), buffers
+
+
+def decode(data: Any, buffers: list[Any]) -> Any:
+    """The tree :func:`encode` made, checked; a :class:`WireError` for anything else."""
+
+    def walk(item: Any, depth: int = 0) -> Any:
+        if depth > 64:
+            raise WireError("observation nested too deeply")
+        if item is None or isinstance(item, (bool, int, float, str)):
+            return item
+        if isinstance(item, list):
+            return [walk(x, depth + 1) for x in item]
+        if not isinstance(item, dict):
+            raise WireError(f"observation part: expected JSON data, got {type(item).__name__}")
+        if "__array__" in item:
+            return _array(item, buffers)
+        if "__float__" in item:
+            if item["__float__"] not in ("nan", "inf", "-inf"):
+                raise WireError("float: expected nan, inf or -inf")
+            return float(item["__float__"])
+        if "__tuple__" in item:
+            return tuple(walk(x, depth + 1) for x in _list(item["__tuple__"]))
+        if "__dict__" in item:
+            inner = item["__dict__"]
+            if not isinstance(inner, dict):
+                raise WireError("dict: expected an object")
+            return {str(k): walk(v, depth + 1) for k, v in inner.items()}
+        if "__view__" in item:
+            cls = VIEWS.get(item["__view__"])
+            fields = item.get("fields")
+            if cls is None or not isinstance(fields, dict):
+                raise WireError(f"view: expected one of {sorted(VIEWS)}, got {item['__view__']!r}")
+            names = {f.name for f in dataclasses.fields(cls)}
+            if set(fields) != names:
+                raise WireError(f"{cls.__name__}: expected fields {sorted(names)}")
+            return cls(**{k: walk(v, depth + 1) for k, v in fields.items()})
+        raise WireError("observation part: unknown form")
+
+    return walk(data)
+
+
+def _list(item: Any) -> list:
+    if not isinstance(item, list):
+        raise WireError("tuple: expected a list")
+    return item
+
+
+def _array(item: dict, buffers: list[Any]) -> np.ndarray:
+    index, dtype, shape = item.get("__array__"), item.get("dtype"), item.get("shape")
+    if not isinstance(index, int) or not 0 <= index < len(buffers):
+        raise WireError("array: no such buffer")
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        raise WireError(f"array dtype: expected a NumPy dtype, got {dtype!r}") from None
+    if kind.kind not in ARRAY_KINDS or kind.hasobject or kind.fields is not None:
+        raise WireError(f"array dtype: expected numbers, got {kind}")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise WireError("array shape: expected a list of sizes")
+    data = bytes(buffers[index])
+    if len(data) != kind.itemsize * math.prod(shape):
+        raise WireError(f"array: shape {tuple(shape)} of {kind} needs "
+                        f"{kind.itemsize * math.prod(shape)} bytes, got {len(data)}")
+    return np.frombuffer(data, dtype=kind).reshape(shape).copy()
