@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 
 from autograder import settings, training_guard
+from autograder.errors import BadInput
 
 #: The environment variable that names the budget in force.
 BUDGET_ENV = settings.BUDGET.name
@@ -145,7 +146,7 @@ BUDGETS: dict[str, Budget] = {
 MAX_TEST_OVER_VALID = 0.02
 
 
-class BudgetError(ValueError):
+class BudgetError(BadInput):
     """The budget named in the environment does not exist."""
 
 

@@ -2,10 +2,9 @@
 
 The MNIST files ship with the kit in the tutorial's CSV layout (label, then 784 pixels; no header),
 gzipped, with their SHA-256 checksums. :func:`mnist_dir` finds them, checks them, and returns the
-folder as the tutorial's ``path`` string::
+folder as the tutorial's ``path`` string, to which a notebook adds a file name::
 
-    path = data.mnist_dir()
-    train_Data = pd.read_csv(path + "train.csv.gz", header=None)
+    path = data.mnist_dir()      # ".../mnist/"; the files are path + "train.csv.gz" and "test.csv.gz"
 """
 
 from __future__ import annotations
@@ -16,11 +15,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder import settings
+from autograder.errors import BadInput
+
 if TYPE_CHECKING:
     import numpy as np
 
 #: Environment variable that points the kit at another folder holding the MNIST files.
-DATA_DIR_ENV = "CNNKIT_DATA_DIR"
+DATA_DIR_ENV = settings.DATA_DIR.name
 
 MNIST_FILES = ("train.csv.gz", "test.csv.gz")
 CHECKSUMS_FILE = "SHA256SUMS"
@@ -28,7 +30,7 @@ CHECKSUMS_FILE = "SHA256SUMS"
 _verified: set[tuple[str, int, float]] = set()
 
 
-class DataError(RuntimeError):
+class DataError(BadInput, RuntimeError):
     """A data file is missing or damaged; the message names it and how to restore it."""
 
 
@@ -37,12 +39,14 @@ def candidate_dirs() -> list[Path]:
 
     1. ``$CNNKIT_DATA_DIR``, if set;
     2. ``data/mnist`` of the repository the package lives in (a clone or an editable install);
-    3. ``<prefix>/share/cnn-course-kit/mnist``, where ``pip install`` puts it.
+    3. ``_data/mnist`` inside the package (the student distribution carries the files there);
+    4. ``<prefix>/share/cnn-course-kit/mnist``, where ``pip install`` of the course kit puts it.
     """
     dirs = []
-    if os.environ.get(DATA_DIR_ENV):
-        dirs.append(Path(os.environ[DATA_DIR_ENV]))
+    if settings.DATA_DIR.get():
+        dirs.append(Path(settings.DATA_DIR.get()))
     dirs.append(Path(__file__).resolve().parent.parent / "data" / "mnist")
+    dirs.append(Path(__file__).resolve().parent / "_data" / "mnist")
     dirs.append(Path(sys.prefix) / "share" / "cnn-course-kit" / "mnist")
     return dirs
 
@@ -74,12 +78,9 @@ def expected_checksums(folder: Path) -> dict[str, str]:
 
 
 def sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+    """The SHA-256 of a file, as a hex string (read by :func:`hashlib.file_digest`)."""
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def verify(folder: Path) -> None:
@@ -116,6 +117,21 @@ def mnist_file(name: str) -> Path:
     if name not in MNIST_FILES:
         raise ValueError(f"MNIST file name: expected one of {MNIST_FILES}, got {name!r}.")
     return Path(mnist_dir()) / name
+
+
+def read_table(path: Path) -> np.ndarray:
+    """An MNIST CSV file as the tutorial's layout has it: one row per image, the label then the
+    784 pixels, as an array of shape (rows, 785) and dtype uint8."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.read_csv(path, header=None).to_numpy(dtype=np.uint8)
+
+
+def mnist_table(name: str) -> np.ndarray:
+    """The checked MNIST file ``name`` (``"train.csv.gz"`` or ``"test.csv.gz"``) as
+    :func:`read_table` reads it: (60000, 785) or (10000, 785), uint8."""
+    return read_table(mnist_file(name))
 
 
 def load_mnist_test() -> tuple[np.ndarray, np.ndarray]:

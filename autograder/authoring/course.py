@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.errors import BadInput
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -39,7 +41,7 @@ ASSIGNMENT_IDS: tuple[str, ...] = tuple(a.id for a in ASSIGNMENTS)
 COURSE_ID = "cnn-module"
 
 
-class UnknownAssignment(ValueError):
+class UnknownAssignment(BadInput):
     """An assignment id that the course does not have."""
 
 

@@ -22,14 +22,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import autograder
 from autograder import data
+from autograder.authoring.course import ASSIGNMENT_IDS
 
 #: The student kit's files, relative to the ``autograder`` package folder. Everything else of
 #: the package stays with the instructor and the graders.
 STUDENT_FILES: tuple[str, ...] = (
-    "__init__.py", "_quiet.py", "settings.py", "budget.py", "training_guard.py", "data.py",
+    "__init__.py", "_quiet.py", "errors.py", "settings.py", "budget.py", "training_guard.py", "data.py",
     "specs.py", "keras_compare.py", "weights.py", "wire.py", "observer.py", "checks",
 )
 
@@ -151,13 +153,22 @@ def _wheel(project: Path, out: Path) -> Path:
     return next(out.glob("*.whl"))
 
 
-def build(repo: Path, out: Path) -> Path:
+def build(repo: Path, out: Path, assignments: Sequence[str] = ASSIGNMENT_IDS) -> Path:
     """Write the student distribution into ``out`` (made anew): ``notebooks/`` (the release
-    notebooks), the wheel, and ``README.txt``; return ``out``."""
+    notebooks of ``assignments``), the wheel, and ``README.txt``; return ``out``.
+
+    The wheel is the same for every release. The notebooks follow the tutorial, whose later
+    steps start from the earlier ones' results: the given code of a later notebook holds the
+    answers of earlier assignments, so release a notebook once the assignments before it are due.
+    """
     if out.exists():
         shutil.rmtree(out)
     (out / "notebooks").mkdir(parents=True)
-    for notebook in sorted((repo / "release").glob("*/*.ipynb")):
+    for assignment_id in assignments:
+        notebook = repo / "release" / assignment_id / f"{assignment_id}.ipynb"
+        if not notebook.is_file():
+            raise FileNotFoundError(f"{notebook}: expected the release notebook of {assignment_id}, "
+                                    f"found no such file. Run `cnnkit build` first.")
         shutil.copyfile(notebook, out / "notebooks" / notebook.name)
     with tempfile.TemporaryDirectory(prefix="cnnkit-student-kit-") as tmp:
         project = copy_modules(Path(tmp) / "project")

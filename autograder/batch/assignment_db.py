@@ -18,9 +18,10 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder.authoring.build import make_course
 from autograder.authoring.course import COURSE_ID
 from autograder.authoring.nbgrader_run import put_tools_on_path, run_nbgrader
+from autograder.errors import BadInput
 
 
-class AssignmentMissing(LookupError):
+class AssignmentMissing(BadInput, LookupError):
     """The gradebook has no definition of an assignment and ``source/`` cannot provide one."""
 
 

@@ -21,12 +21,17 @@ class Backend(Protocol):
 
     description: str
     """Where the jobs run, for the grader."""
+    workers: int
+    """How many jobs run at once."""
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Finished]:
         """Run ``jobs``; yield ``(job, result or exception)`` as each finishes."""
 
     def stop(self) -> None:
         """Stop what is still running (after an interrupt)."""
+
+    def close(self) -> None:
+        """Release what the backend holds (a connection to a scheduler)."""
 
 
 class LocalBackend:
@@ -65,6 +70,9 @@ class LocalBackend:
 
     def stop(self) -> None:
         runner.stop_all()
+
+    def close(self) -> None:
+        """Nothing to release: the pool ends with each run."""
 
 
 class DaskBackend:

@@ -2,8 +2,9 @@
 
 Each worker is a kernel with TensorFlow loaded. The memory a kernel needs depends on what it
 trains, which the budget decides; the cores are shared out so that the kernels together start no
-more TensorFlow threads than there are cores. Measured peaks (``benchmarks/grading_time.py``)
-stand behind the figures in :data:`PEAK_GIB`.
+more TensorFlow threads than there are cores. The figures in :data:`PEAK_GIB` are estimates of
+one run's peak memory with headroom; no benchmark of the repository measures memory
+(``benchmarks/grading_time.py`` measures time).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import subprocess
 from dataclasses import dataclass
 from typing import Sequence
 
+import psutil
+
 from autograder.budget import MODELS
+from autograder.errors import BadInput
 
 #: Peak memory of one grading run in GiB, with some headroom: (budget, trains a model?) -> GiB.
 PEAK_GIB = {
@@ -30,14 +34,10 @@ RESERVE_GIB = 1.0
 
 @dataclass(frozen=True)
 class Capacity:
-    """What the machine offers, and the worker count chosen from it."""
+    """The worker count chosen for this machine, and why."""
 
     cores: int
     """CPU cores this process may use."""
-    available_gib: float
-    """Memory available now."""
-    gpus: int
-    """GPUs that ``nvidia-smi -L`` lists."""
     workers: int
     """Submissions graded at once."""
     threads: int
@@ -55,15 +55,9 @@ def cores() -> int:
 
 
 def available_gib() -> float:
-    """``MemAvailable`` from ``/proc/meminfo`` in GiB (8 when it cannot be read)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return 8.0
+    """The memory available to new processes without swapping, in GiB (``psutil``'s
+    ``virtual_memory().available``: ``MemAvailable`` on Linux)."""
+    return psutil.virtual_memory().available / 2**30
 
 
 def gpus() -> int:
@@ -79,21 +73,25 @@ def gpus() -> int:
 
 def plan(budget: str, assignments: Sequence[str], workers: int | None = None) -> Capacity:
     """The worker count for grading ``assignments`` under ``budget`` here: ``workers`` when the
-    grader set it, else as many as the cores, the memory and (for the gpu budget) the GPUs allow."""
-    n_cores, memory, n_gpus = cores(), available_gib(), gpus()
-    trains = any(a in MODELS for a in assignments)
-    peak = PEAK_GIB.get((budget, trains), 4.0)
-    by_memory = max(1, int((memory - RESERVE_GIB) // peak))
+    grader set it, else as many as the cores, the memory and (for the gpu budget) the GPUs allow.
+    Raises :class:`~autograder.errors.BadInput` for ``workers`` below 1."""
+    n_cores = cores()
     if workers is not None:
         if workers < 1:
-            raise ValueError(f"--workers: expected a whole number of at least 1, got {workers}.")
+            raise BadInput(f"--workers: expected a whole number of at least 1, got {workers}. "
+                           f"Leave --workers out to use what this machine allows.")
         chosen, reason = workers, "set with --workers"
     else:
+        memory = available_gib()
+        trains = any(a in MODELS for a in assignments)
+        peak = PEAK_GIB.get((budget, trains), 4.0)
+        by_memory = max(1, int((memory - RESERVE_GIB) // peak))
         chosen = max(1, min(n_cores, by_memory))
         reason = (f"{n_cores} core(s), {memory:.1f} GiB available at about {peak:g} GiB per "
                   f"{'training' if trains else 'non-training'} run under the '{budget}' budget")
         if budget == "gpu":
+            n_gpus = gpus()
             chosen = max(1, min(chosen, n_gpus or 1))
             reason += f", {n_gpus} GPU(s)"
     threads = max(1, n_cores // chosen)
-    return Capacity(n_cores, memory, n_gpus, chosen, threads, reason)
+    return Capacity(n_cores, chosen, threads, reason)

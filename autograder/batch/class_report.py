@@ -6,8 +6,10 @@ students fail (the pass rate per test), where the time went (the grading time pe
 what needs a person (failed submissions, tests left for manual grading).
 
 It works offline and without JavaScript: the plots are inline SVG drawn by matplotlib without
-pyplot, the CSS is in the page, and every piece of text is HTML-escaped, since student ids and
-failure reasons come from the submissions.
+pyplot, and the CSS is in the page. The page is a Jinja2 template
+(:mod:`autograder.batch.class_report_page`) rendered with autoescape, and every value in it goes
+through :func:`autograder.batch.sanitize.for_html`, since student ids and failure reasons come
+from the submissions; only the plots' SVG is inserted as markup.
 """
 
 from __future__ import annotations
@@ -15,23 +17,27 @@ from __future__ import annotations
 import io
 import statistics
 from collections import Counter
-from html import escape
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+import jinja2
 import matplotlib
 import numpy as np
+from markupsafe import Markup, escape
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
+from autograder.authoring.course import UnknownAssignment, assignment
+from autograder.batch.atomic import write_atomic
+from autograder.batch.class_report_page import CSS, PAGE
 from autograder.batch.export import (assignment_max_scores, assignment_order, assignment_rank,
                                      format_number, is_scored, percent, summarize_tests)
-from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import STATUSES, Outcome
-from autograder.authoring.course import UnknownAssignment, assignment
+from autograder.batch.sanitize import escape_controls, for_html
 
 #: Colours of the outcome statuses in the grading-time plot.
 STATUS_COLORS = {"graded": "#1f77b4", "reused": "#2ca02c", "unchanged": "#7f7f7f",
@@ -41,25 +47,14 @@ STATUS_COLORS = {"graded": "#1f77b4", "reused": "#2ca02c", "unchanged": "#7f7f7f
 #: read as mathematics.
 _RC = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9}
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 70rem; padding: 0 1rem; color: #1b1b1b; line-height: 1.4; }
-h1 { margin-bottom: .5rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-dl.counts { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr));
-            gap: .5rem; margin: 1rem 0; }
-dl.counts div { background: #f4f6f8; border-radius: 6px; padding: .5rem .75rem; }
-dl.counts dt { font-size: .8rem; color: #555; }
-dl.counts dd { margin: 0; font-size: 1.3rem; white-space: nowrap; }
-dl.counts .alert dd { color: #b00020; }
-table { border-collapse: collapse; margin: .5rem 0; }
-th, td { border-bottom: 1px solid #e2e2e2; padding: .3rem .7rem; text-align: left;
-         vertical-align: top; }
-th { background: #f4f6f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.reason { white-space: pre-wrap; max-width: 40rem; overflow-wrap: anywhere; }
-figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
-figcaption { color: #555; font-size: .9rem; }
-p.none { color: #555; }
-"""
+#: The columns of the table of assignments.
+ASSIGNMENT_COLUMNS = ("Assignment", "Title", "Students", "Scored", "Failed", "Mean", "Median",
+                      "Out of")
+
+_ENVIRONMENT = jinja2.Environment(autoescape=True, finalize=for_html, trim_blocks=True,
+                                  lstrip_blocks=True, keep_trailing_newline=True,
+                                  undefined=jinja2.StrictUndefined)
+_PAGE = _ENVIRONMENT.from_string(PAGE)
 
 
 def write_class_report(outcomes: Sequence[Outcome], path: Path, *, title: str, budget: str,
@@ -82,32 +77,23 @@ def write_class_report(outcomes: Sequence[Outcome], path: Path, *, title: str, b
 def render_class_report(outcomes: Sequence[Outcome], *, title: str, budget: str, workers: int,
                         wall_seconds: float) -> str:
     """The class report as an HTML document; see :func:`write_class_report`."""
-    sections = [
-        f"<h1>{escape(title)}</h1>",
-        _counts(outcomes, budget=budget, workers=workers, wall_seconds=wall_seconds),
-        "<h2>Scores per assignment</h2>",
-        _assignment_table(outcomes),
-        _figure("plot-scores", "Score distribution per assignment", score_distribution_svg,
-                outcomes, _left_out_note(sum(o.status == "failed" for o in outcomes),
-                                         "failed submission", "failed submissions")),
-        "<h2>Pass rate per test</h2>",
-        _figure("plot-pass-rate", "Pass rate per test", pass_rate_svg, outcomes,
-                "The fraction of scored submissions with full points on each test."),
-        "<h2>Grading time</h2>",
-        _figure("plot-time", "Grading time per submission", grading_time_svg, outcomes,
-                _left_out_note(sum(o.seconds is None for o in outcomes),
-                               "submission without a measured time",
-                               "submissions without a measured time")),
-        "<h2>Failed submissions</h2>",
-        _failed_table(outcomes),
-        "<h2>Submissions needing attention</h2>",
-        _attention_table(outcomes),
-    ]
-    body = "\n".join(sections)
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+    failed = sum(o.status == "failed" for o in outcomes)
+    untimed = sum(o.seconds is None for o in outcomes)
+    plots = {
+        "scores": _plot("plot-scores", "Score distribution per assignment", score_distribution_svg,
+                        outcomes, _left_out_note(failed, "failed submission", "failed submissions")),
+        "pass_rate": _plot("plot-pass-rate", "Pass rate per test", pass_rate_svg, outcomes,
+                           "The fraction of scored submissions with full points on each test."),
+        "time": _plot("plot-time", "Grading time per submission", grading_time_svg, outcomes,
+                      _left_out_note(untimed, "submission without a measured time",
+                                     "submissions without a measured time")),
+    }
+    return _PAGE.render(
+        title=title, css=Markup(CSS), plots=plots,
+        counts=_counts(outcomes, budget=budget, workers=workers, wall_seconds=wall_seconds),
+        assignment_columns=ASSIGNMENT_COLUMNS, assignments=_assignment_rows(outcomes),
+        failed=sorted((o for o in outcomes if o.status == "failed"), key=_row_order),
+        attention=_attention_rows(outcomes))
 
 
 # --- the plots ---------------------------------------------------------------------------------
@@ -135,7 +121,7 @@ def score_distribution_svg(outcomes: Sequence[Outcome]) -> str:
         for x, assignment_id, points in zip(positions, order, values):
             ax.scatter(x + jitter.uniform(-0.15, 0.15, len(points)), points, s=16, alpha=0.7,
                        color=_assignment_color(assignment_id), zorder=3)
-        ax.set_xticks(positions, [f"{a}\nn={len(v)}" for a, v in zip(order, values)])
+        ax.set_xticks(positions, [f"{_label(a)}\nn={len(v)}" for a, v in zip(order, values)])
         ax.set_ylim(-3, 103)
         ax.yaxis.set_major_formatter(PercentFormatter(100))
         ax.set_ylabel("score (% of points possible)")
@@ -168,7 +154,7 @@ def pass_rate_svg(outcomes: Sequence[Outcome]) -> str:
         if summary.needs_manual_grade:
             label += f", {summary.needs_manual_grade} by hand"
         ax.text(1.01, pos, label, va="center", fontsize=8)
-    ax.set_yticks(positions, [s.grade_id for s in summaries])
+    ax.set_yticks(positions, [_label(s.grade_id) for s in summaries])
     ax.invert_yaxis()
     ax.set_xlim(0, 1.25)
     ax.xaxis.set_major_formatter(PercentFormatter(1))
@@ -176,7 +162,7 @@ def pass_rate_svg(outcomes: Sequence[Outcome]) -> str:
     ax.set_xlabel("students with full points")
     ax.grid(axis="x", alpha=0.3)
     groups = assignment_order(s.assignment for s in summaries)
-    handles = [Patch(color=_assignment_color(a), label=a) for a in groups]
+    handles = [Patch(color=_assignment_color(a), label=_label(a)) for a in groups]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), fontsize=8,
               ncol=min(len(handles), 6), frameon=False)
     return _svg(figure)
@@ -201,7 +187,8 @@ def grading_time_svg(outcomes: Sequence[Outcome]) -> str:
         if group:
             ax.scatter([o.seconds for o in group],
                        [row[o.assignment] + jitter.uniform(-0.2, 0.2) for o in group],
-                       s=18, alpha=0.75, color=STATUS_COLORS.get(status, "#9467bd"), label=status)
+                       s=18, alpha=0.75, color=STATUS_COLORS.get(status, "#9467bd"),
+                       label=_label(status))
     seconds = [o.seconds for o in timed]
     if min(seconds) > 0 and max(seconds) / min(seconds) > 100:
         ax.set_xscale("log")
@@ -210,12 +197,18 @@ def grading_time_svg(outcomes: Sequence[Outcome]) -> str:
         ax.xaxis.set_minor_formatter(NullFormatter())
     else:
         ax.set_xlim(left=0)
-    ax.set_yticks(range(len(order)), order)
+    ax.set_yticks(range(len(order)), [_label(a) for a in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_xlabel("seconds per submission")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="best", fontsize=8, framealpha=0.9)
     return _svg(figure)
+
+
+def _label(text: str) -> str:
+    """An assignment or grade id as a plot's label: its control characters shown escaped
+    (matplotlib escapes the rest for SVG)."""
+    return escape_controls(text)
 
 
 def _no_data(ax: Axes, message: str) -> None:
@@ -242,11 +235,51 @@ def _svg(figure: Figure) -> str:
 
 # --- the page's parts ----------------------------------------------------------------------------
 
-def _figure(element_id: str, label: str, draw: Callable[[Sequence[Outcome]], str],
-            outcomes: Sequence[Outcome], caption: str) -> str:
+@dataclass(frozen=True)
+class _Plot:
+    """One plot of the page, with what the template shows around it."""
+
+    id: str
+    label: str
+    svg: Markup
+    caption: str
+
+
+@dataclass(frozen=True)
+class _Count:
+    """One figure of the counts at the top of the page."""
+
+    key: str
+    name: str
+    value: str
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class _AssignmentRow:
+    """One assignment's line of the table of assignments."""
+
+    id: str
+    title: str
+    numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _AttentionRow:
+    """One submission that needs a person, and what to do."""
+
+    student: str
+    assignment: str
+    score: str
+    what: str
+
+
+def _plot(element_id: str, label: str, draw: Callable[[Sequence[Outcome]], str],
+          outcomes: Sequence[Outcome], caption: str) -> _Plot:
+    """The plot ``draw`` makes of ``outcomes``, labelled for screen readers. The SVG is markup
+    matplotlib wrote (text in it escaped by matplotlib), so it goes into the page as it is."""
     svg = draw(outcomes).replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
-    return (f'<figure id="{element_id}">\n{svg}\n'
-            f"<figcaption>{escape(label)}. {escape(caption)}</figcaption>\n</figure>")
+    return _Plot(element_id, label, Markup(svg), caption)
 
 
 def _left_out_note(count: int, one: str, many: str) -> str:
@@ -256,66 +289,41 @@ def _left_out_note(count: int, one: str, many: str) -> str:
 
 
 def _counts(outcomes: Sequence[Outcome], *, budget: str, workers: int,
-            wall_seconds: float) -> str:
+            wall_seconds: float) -> list[_Count]:
     by_status = Counter(o.status for o in outcomes)
-    items = [("submissions", "Submissions", str(len(outcomes))),
-             ("graded", "Graded now", str(by_status["graded"])),
-             ("reused", "Reused", str(by_status["reused"])),
-             ("unchanged", "Unchanged", str(by_status["unchanged"])),
-             ("failed", "Failed", str(by_status["failed"])),
-             ("students", "Students", str(len({o.student for o in outcomes}))),
-             ("wall-time", "Wall time", format_duration(wall_seconds)),
-             ("budget", "Budget", budget),
-             ("workers", "Workers", str(workers))]
-    items += [(f"status-{s}", f"Status {s}", str(n)) for s, n in sorted(by_status.items())
-              if s not in STATUSES]
-    alert = ' class="alert"'
-    cells = "\n".join(f'<div{alert if key == "failed" and value != "0" else ""} '
-                      f'data-count="{escape(key)}"><dt>{escape(name)}</dt><dd>{escape(value)}</dd>'
-                      f"</div>" for key, name, value in items)
-    return f'<dl class="counts">\n{cells}\n</dl>'
+    counts = [_Count("submissions", "Submissions", str(len(outcomes))),
+              _Count("graded", "Graded now", str(by_status["graded"])),
+              _Count("reused", "Reused", str(by_status["reused"])),
+              _Count("unchanged", "Unchanged", str(by_status["unchanged"])),
+              _Count("failed", "Failed", str(by_status["failed"]), alert=by_status["failed"] > 0),
+              _Count("students", "Students", str(len({o.student for o in outcomes}))),
+              _Count("wall-time", "Wall time", format_duration(wall_seconds)),
+              _Count("budget", "Budget", budget),
+              _Count("workers", "Workers", str(workers))]
+    counts += [_Count(f"status-{s}", f"Status {s}", str(n)) for s, n in sorted(by_status.items())
+               if s not in STATUSES]
+    return counts
 
 
-def _assignment_table(outcomes: Sequence[Outcome]) -> str:
-    order = assignment_order(o.assignment for o in outcomes)
-    if not order:
-        return '<p class="none">No submissions.</p>'
+def _assignment_rows(outcomes: Sequence[Outcome]) -> list[_AssignmentRow]:
     possible = assignment_max_scores(outcomes)
     rows = []
-    for assignment_id in order:
+    for assignment_id in assignment_order(o.assignment for o in outcomes):
         group = [o for o in outcomes if o.assignment == assignment_id]
         scores = [o.score for o in group if is_scored(o)]
         out_of = possible.get(assignment_id)
-        cells = [
-            f"<td>{escape(assignment_id)}</td>",
-            f"<td>{escape(_title(assignment_id))}</td>",
-            _num(len({o.student for o in group})),
-            _num(len(scores)),
-            _num(sum(o.status == "failed" for o in group)),
-            _num(_points(statistics.mean(scores), out_of) if scores else "–"),
-            _num(_points(statistics.median(scores), out_of) if scores else "–"),
-            _num(format_number(out_of) if out_of is not None else "–"),
-        ]
-        rows.append(f'<tr data-assignment="{escape(assignment_id)}">{"".join(cells)}</tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("Assignment", "Title", "Students", "Scored",
-                                             "Failed", "Mean", "Median", "Out of"))
-    return (f'<table id="assignments">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
-            + "\n".join(rows) + "\n</tbody>\n</table>")
+        rows.append(_AssignmentRow(assignment_id, _title(assignment_id), (
+            str(len({o.student for o in group})),
+            str(len(scores)),
+            str(sum(o.status == "failed" for o in group)),
+            _points(statistics.mean(scores), out_of) if scores else "–",
+            _points(statistics.median(scores), out_of) if scores else "–",
+            format_number(out_of) if out_of is not None else "–",
+        )))
+    return rows
 
 
-def _failed_table(outcomes: Sequence[Outcome]) -> str:
-    failed = sorted((o for o in outcomes if o.status == "failed"), key=_row_order)
-    if not failed:
-        return '<p class="none" id="failed-none">No submission failed.</p>'
-    rows = "\n".join(
-        f"<tr><td>{escape(o.student)}</td><td>{escape(o.assignment)}</td>"
-        f'<td class="reason">{escape(o.reason or "(no reason recorded)")}</td>'
-        f"<td>{escape(o.worker)}</td></tr>" for o in failed)
-    return ('<table id="failed">\n<thead><tr><th>Student</th><th>Assignment</th><th>Reason</th>'
-            f"<th>Worker</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
-
-
-def _attention_table(outcomes: Sequence[Outcome]) -> str:
+def _attention_rows(outcomes: Sequence[Outcome]) -> list[_AttentionRow]:
     rows = []
     for o in sorted(outcomes, key=_row_order):
         manual = [t.grade_id for t in o.tests if t.needs_manual_grade]
@@ -328,17 +336,11 @@ def _attention_table(outcomes: Sequence[Outcome]) -> str:
             what.append("Grade by hand: " + ", ".join(manual))
         elif o.status != "failed" and o.max_score <= 0:
             what.append("No graded tests: 0 of 0 points is an error, not a pass. Regrade it.")
-        if not what:
-            continue
-        what = " ".join(what)
-        rows.append(f"<tr><td>{escape(o.student)}</td><td>{escape(o.assignment)}</td>"
-                    f'<td class="num">{format_number(o.score)}/{format_number(o.max_score)}</td>'
-                    f'<td class="reason">{escape(what)}</td></tr>')
-    if not rows:
-        return '<p class="none" id="attention-none">No submission needs a person.</p>'
-    return ('<table id="attention">\n<thead><tr><th>Student</th><th>Assignment</th><th>Score</th>'
-            "<th>What to do</th></tr></thead>\n<tbody>\n" + "\n".join(rows)
-            + "\n</tbody>\n</table>")
+        if what:
+            rows.append(_AttentionRow(o.student, o.assignment,
+                                      f"{format_number(o.score)}/{format_number(o.max_score)}",
+                                      " ".join(what)))
+    return rows
 
 
 def format_duration(seconds: float) -> str:
@@ -356,10 +358,6 @@ def _points(value: float, out_of: float | None) -> str:
     share = percent(value, out_of) if out_of else None
     text = format_number(value, 2)
     return text if share is None else f"{text} ({format_number(share, 0)}%)"
-
-
-def _num(value: object) -> str:
-    return f'<td class="num">{escape(str(value))}</td>'
 
 
 def _title(assignment_id: str) -> str:

@@ -1,5 +1,9 @@
 """What the grader sees while a batch runs: a progress bar with the time left, one line per
-finished submission, and a summary."""
+finished submission, and a summary.
+
+Student ids, reasons, review flags and notes come from the submissions; every one is printed
+through :func:`~autograder.batch.sanitize.for_terminal`, so none can drive the terminal. Callers
+print the lines with ``markup=False``."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 from rich.table import Table
 
-from autograder.batch.outcome import Outcome
 from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.batch.outcome import Outcome
+from autograder.batch.sanitize import for_terminal
 
 
 def progress(console: Console) -> Progress:
@@ -25,9 +30,10 @@ def progress(console: Console) -> Progress:
 def line(outcome: Outcome) -> str:
     """One line for a finished submission: status, student, assignment, score, seconds, and the
     reason it failed."""
-    head = f"{outcome.status:<9} {outcome.student:<24} {outcome.assignment:<14}"
+    head = (f"{for_terminal(outcome.status):<9} {for_terminal(outcome.student):<24} "
+            f"{for_terminal(outcome.assignment):<14}")
     if outcome.status == "failed":
-        return f"{head} {'-':>9} {'':>8}  {outcome.reason}" + _extras(outcome)
+        return f"{head} {'-':>9} {'':>8}  {for_terminal(outcome.reason)}" + _extras(outcome)
     seconds = f"{outcome.seconds:6.1f} s" if outcome.seconds is not None else f"{'':>8}"
     manual = "  (needs manual grading)" if any(t.needs_manual_grade for t in outcome.tests) else ""
     text = f"{head} {outcome.score:>4g}/{outcome.max_score:<4g} {seconds}{manual}"
@@ -38,10 +44,10 @@ def _extras(outcome: Outcome) -> str:
     text = ""
     if outcome.review:
         more = f" (+{len(outcome.review) - 1} more)" if len(outcome.review) > 1 else ""
-        text += f"  REVIEW: {outcome.review[0]}{more}"
+        text += f"  REVIEW: {for_terminal(outcome.review[0])}{more}"
     if outcome.notes:
         more = f" (+{len(outcome.notes) - 1} more)" if len(outcome.notes) > 1 else ""
-        text += f"  NOTE: {outcome.notes[0]}{more}"
+        text += f"  NOTE: {for_terminal(outcome.notes[0])}{more}"
     return text
 
 
@@ -75,5 +81,5 @@ def summary(outcomes: Sequence[Outcome], console: Console, *, wall_seconds: floa
                       f"until you look; nbgrader's formgrader shows them flagged):",
                       style="bold yellow", highlight=False)
         for o in flagged:
-            console.print(f"  {o.student} / {o.assignment}: " + "; ".join(o.review),
-                          markup=False, highlight=False)
+            console.print(f"  {for_terminal(o.student)} / {for_terminal(o.assignment)}: "
+                          + "; ".join(map(for_terminal, o.review)), markup=False, highlight=False)

@@ -8,6 +8,10 @@
 Test ids repeat across assignments, so a test column is named ``<assignment>:<grade_id>``. Columns
 are grouped by assignment in the course's order and, within one, in notebook order; a row leaves
 the other assignments' test cells empty. Numbers are written as short as they read (``3``, ``1.5``).
+
+Every text cell (ids, statuses, reasons, review flags, notes, test names) goes through
+:func:`~autograder.batch.sanitize.for_csv`: the text comes from the submissions, and a spreadsheet
+opening the file must neither run it as a formula nor pass a control character on.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from autograder.authoring.course import ASSIGNMENT_IDS
 from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import Outcome
-from autograder.authoring.course import ASSIGNMENT_IDS
 from autograder.batch.results import TestScore
+from autograder.batch.sanitize import for_csv
 
 #: The columns before the test columns, and after them.
 LEADING_COLUMNS: tuple[str, ...] = ("student_id", "assignment")
@@ -161,7 +166,8 @@ def percent(score: float, max_score: float) -> float | None:
 
 
 def grade_rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[str]]]:
-    """The header and the rows of ``grades.csv``, as strings.
+    """The header and the rows of ``grades.csv``, as strings, text cells made safe for a
+    spreadsheet (:func:`~autograder.batch.sanitize.for_csv`).
 
     Rows are sorted by assignment in the course's order, then by student. A failed submission has
     empty test cells, score 0, the assignment's points possible when other submissions show them
@@ -169,7 +175,7 @@ def grade_rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[str]]]
     """
     _check_unique(outcomes)
     columns = grade_columns(outcomes)
-    header = [*LEADING_COLUMNS, *(f"{a}:{g}" for a, g in columns), *TRAILING_COLUMNS]
+    header = [*LEADING_COLUMNS, *(for_csv(f"{a}:{g}") for a, g in columns), *TRAILING_COLUMNS]
     position = {key: i for i, key in enumerate(columns)}
     possible = assignment_max_scores(outcomes)
     rows = []
@@ -183,11 +189,12 @@ def grade_rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[str]]]
             score, max_score = outcome.score, outcome.max_score
         share = percent(score, max_score) if max_score is not None else None
         rows.append([
-            outcome.student, outcome.assignment, *cells,
+            for_csv(outcome.student), for_csv(outcome.assignment), *cells,
             format_number(score),
             "" if max_score is None else format_number(max_score),
             "" if share is None else format_number(share, 2),
-            outcome.status, outcome.reason, "; ".join(outcome.review), "; ".join(outcome.notes),
+            for_csv(outcome.status), for_csv(outcome.reason), for_csv("; ".join(outcome.review)),
+            for_csv("; ".join(outcome.notes)),
         ])
     return header, rows
 
@@ -198,7 +205,8 @@ def summary_rows(outcomes: Sequence[Outcome]) -> tuple[list[str], list[list[str]
     for s in summarize_tests(outcomes):
         rate = s.pass_rate
         rows.append([
-            s.assignment, s.grade_id, s.column, format_number(s.max_score), str(s.students),
+            for_csv(s.assignment), for_csv(s.grade_id), for_csv(s.column),
+            format_number(s.max_score), str(s.students),
             str(s.full_points), "" if rate is None else format_number(rate, 4),
             format_number(s.mean_score, 4) if s.students else "", str(s.needs_manual_grade),
         ])

@@ -1,26 +1,39 @@
 """Grade a class: from placed submissions to the gradebook, feedback, the LMS CSV and the report.
 
-:func:`grade_class` is the batch grader's coordinator. It turns each submission into a
-:class:`~autograder.batch.jobs.Job`, skips what the ledger says is done, runs the rest on a
-backend (local processes or Dask), and records every finished job in the gradebook itself, one at
-a time, as it arrives. Interrupting it loses nothing recorded; running it again picks up the rest.
+:func:`grade_class` is the batch grader's coordinator. Its steps, in this order:
+
+1. :func:`prepare_jobs` turns each submission into a :class:`~autograder.batch.jobs.Job` (the
+   assignment's definition from the gradebook, the course's configuration, the limits); a batch
+   that trains checks MNIST first, so that a missing file stops it before anything runs.
+2. What the ledger says is done is skipped or reused (:meth:`_Batch.sort_out`).
+3. The rest runs on a backend (local processes or Dask), and every finished job is recorded in
+   the gradebook itself, one at a time, as it arrives (:meth:`_Batch.run`). A job that cannot be
+   recorded fails alone; the batch goes on.
+4. Feedback, ``grades.csv``, ``test_summary.csv``, ``report.html`` and the summary
+   (:func:`_finish`).
+
+Interrupting it loses nothing recorded; running it again picks up the rest.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 from rich.console import Console
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SAWarning
 from traitlets.config import Config
 
 from autograder import data
-from autograder.batch import assignment_db, display, sandbox
+from autograder.authoring.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
+from autograder.batch import assignment_db, display, results, sandbox
 from autograder.batch.backends import Backend, DaskBackend, LocalBackend
 from autograder.batch.capacity import Capacity, plan
 from autograder.batch.jobs import Job, submission_files
@@ -28,11 +41,12 @@ from autograder.batch.ledger import Ledger
 from autograder.batch.limits import Limits, configured
 from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.record import Recorder, course_config
-from autograder.batch.runner import RunResult
-from autograder.budget import MODELS
-from autograder.authoring.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
-from autograder.batch import results
 from autograder.batch.results import SubmissionScore, read_submission
+from autograder.batch.jobs import RunResult
+from autograder.batch.sanitize import for_terminal
+from autograder.budget import MODELS
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,8 +93,20 @@ class BatchResult:
 def default_db_url(course_root: Path, config: Config | None = None) -> str:
     """The course's gradebook: ``CourseDirectory.db_url`` of its config, else nbgrader's default."""
     config = config if config is not None else course_config(course_root)
-    configured = config.get("CourseDirectory", {}).get("db_url")
-    return str(configured) if configured else results.db_url(course_root)
+    configured_url = config.get("CourseDirectory", {}).get("db_url")
+    return str(configured_url) if configured_url else results.db_url(course_root)
+
+
+def redact_url(db_url: str) -> str:
+    """``db_url`` as it may be printed: its password, if any, shown as ``***``.
+
+    >>> redact_url("postgresql+psycopg://grader:s3cret@db.example:5432/gb")
+    'postgresql+psycopg://grader:***@db.example:5432/gb'
+    """
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a database URL that SQLAlchemy cannot read)"
 
 
 class Template(NamedTuple):
@@ -111,6 +137,38 @@ def _templates(course_root: Path, assignments: Sequence[str], db_url: str) -> di
     return found
 
 
+def prepare_jobs(course_root: Path, submissions: Sequence[Submission], settings: Settings,
+                 capacity: Capacity | None = None) -> list[Job]:
+    """One :class:`~autograder.batch.jobs.Job` per submission, in the same order, ready for a
+    backend.
+
+    Each job carries the submission folder's files, its assignment's definition as the gradebook
+    at ``settings.db_url`` (else the course's) holds it (defined there from ``source/`` first when
+    it is missing), the course's ``nbgrader_config.py``, the budget, the limits
+    (``settings.limits``, else the kit's with ``$CNNKIT_LIMITS``) and the TensorFlow threads of
+    ``capacity`` (None: planned here for ``settings``). Nothing is run or recorded.
+
+    Raises :class:`~autograder.data.DataError` when an assignment trains and MNIST is missing or
+    damaged, and :class:`~autograder.batch.assignment_db.AssignmentMissing` when an assignment is
+    neither in the gradebook nor in ``source/``.
+    """
+    course_root = Path(course_root).resolve()
+    put_tools_on_path()
+    db_url = settings.db_url or default_db_url(course_root)
+    assignments = list(dict.fromkeys(s.assignment for s in submissions))
+    capacity = capacity or plan(settings.budget, assignments, settings.workers)
+    if any(a in MODELS for a in assignments):
+        data.mnist_dir()  # a missing or damaged MNIST file stops the batch before anything runs
+    templates = _templates(course_root, assignments, db_url)
+    config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
+    limits = settings.limits or configured()
+    return [Job(s.student, s.assignment, submission_files(s.notebook.parent),
+                templates[s.assignment].gradebook, config, settings.budget,
+                templates[s.assignment].digest, capacity.threads, limits,
+                templates[s.assignment].locked, templates[s.assignment].layout)
+            for s in submissions]
+
+
 def _scored(score: SubmissionScore, status: str, result: RunResult | None, key: str) -> Outcome:
     return Outcome(score.student, score.assignment, status, score.tests,
                    result.seconds if result else None, "", result.worker if result else "", key,
@@ -130,83 +188,98 @@ def make_backend(settings: Settings, capacity: Capacity) -> Backend:
     return LocalBackend(capacity.workers)
 
 
-def grade_class(course_root: Path, submissions: Sequence[Submission], settings: Settings = Settings(),
-                console: Console | None = None) -> BatchResult:
-    """Grade ``submissions`` (already in ``course_root/submitted/``) and record them in the gradebook.
+class _Batch:
+    """The ledger, the gradebook's writer and the outcomes of one batch, as it goes."""
 
-    Prints the plan, a progress bar, one line per finished submission and a summary; writes the
-    feedback HTML, ``grades.csv`` and ``report.html``. A KeyboardInterrupt stops the running
-    notebooks and returns what was recorded, with ``interrupted`` set.
-    """
-    console = console or Console()
-    # nbgrader's own update_or_create_submission warns about its session on every new submission.
-    warnings.filterwarnings("ignore", category=SAWarning)
-    start = time.monotonic()
-    course_root = course_root.resolve()
-    put_tools_on_path()
-    course_settings = course_config(course_root)
-    db_url = settings.db_url or default_db_url(course_root, course_settings)
-    assignments = list(dict.fromkeys(s.assignment for s in submissions))
-    capacity = plan(settings.budget, assignments, settings.workers)
-    if any(a in MODELS for a in assignments):
-        data.mnist_dir()  # a missing or damaged MNIST file stops the batch before anything runs
-    templates = _templates(course_root, assignments, db_url)
-    config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
-    limits = settings.limits or configured()
-    jobs = [Job(s.student, s.assignment, submission_files(s.notebook.parent),
-                templates[s.assignment].gradebook, config, settings.budget,
-                templates[s.assignment].digest, capacity.threads, limits,
-                templates[s.assignment].locked, templates[s.assignment].layout)
-            for s in submissions]
+    def __init__(self, course_root: Path, db_url: str, config: Config, retry_failed: bool) -> None:
+        self.course_root = course_root
+        self.db_url = db_url
+        self.retry_failed = retry_failed
+        self.recorder = Recorder(course_root, db_url, config)
+        self.ledger = Ledger(db_url)
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
 
-    ledger = Ledger(db_url)
-    recorder = Recorder(course_root, db_url, course_settings)
-    outcomes: dict[tuple[str, str], Outcome] = {}
-    result = BatchResult()
+    def close(self) -> None:
+        """Release the ledger's database connections."""
+        self.ledger.close()
 
-    def record(job: Job, run: RunResult, status: str) -> Outcome:
-        if run.notebook is None:
-            ledger.mark(job.student, job.assignment, job.record_key, "failed")
-            return _failed(job, run.reason, run)
-        score = recorder.record(job.student, job.assignment, run.notebook, flagged=bool(run.flags))
-        ledger.mark(job.student, job.assignment, job.record_key, "graded")
-        return _scored(score, status, run, job.key)
+    def in_order(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """The outcomes so far, in the order of ``jobs``."""
+        return [self.outcomes[j.student, j.assignment] for j in jobs
+                if (j.student, j.assignment) in self.outcomes]
 
-    to_run: list[Job] = []
-    try:
+    def sort_out(self, jobs: Sequence[Job]) -> list[Job]:
+        """Settle what the ledger already knows (recorded and unchanged; run before, recorded
+        again as ``reused``); return the jobs left to run."""
+        to_run: list[Job] = []
         for job in jobs:
-            done = ledger.recorded(job.student, job.assignment)
+            done = self.ledger.recorded(job.student, job.assignment)
             unchanged = done is not None and done.job_key == job.record_key
             # What is already recorded needs the stored run's figures, not its notebook.
-            stored = ledger.result(job.key, notebook=not unchanged)
-            if stored is not None and stored.reason and settings.retry_failed:
-                ledger.forget(job.key)
+            stored = self.ledger.result(job.key, notebook=not unchanged)
+            if stored is not None and stored.reason and self.retry_failed:
+                self.ledger.forget(job.key)
                 stored = None
             if unchanged and stored is not None:
-                if stored.reason:
-                    outcomes[job.student, job.assignment] = _failed(job, stored.reason, stored)
-                else:
-                    score = read_submission(course_root, job.assignment, job.student, url=db_url)
-                    outcomes[job.student, job.assignment] = _scored(score, "unchanged", stored, job.key)
+                outcome = self._unchanged(job, stored)
             elif stored is not None:
-                outcomes[job.student, job.assignment] = record(job, stored, "reused")
+                outcome = self.record(job, stored, "reused")
             else:
                 to_run.append(job)
-        backend = make_backend(settings, capacity)
-        workers = getattr(backend, "workers", capacity.workers)
-        result.where = (backend.description if settings.scheduler else
-                        f"{backend.description}, {capacity.threads} TensorFlow thread(s) each "
-                        f"({capacity.reason})")
-        console.print(f"Grading {len(jobs)} submission(s) under the '{settings.budget}' budget on "
-                      f"{result.where}: {len(to_run)} to run, {len(jobs) - len(to_run)} already "
-                      f"done or reused. Gradebook: {_redact(db_url)}", highlight=False)
-        console.print(f"Limits per notebook: {limits.describe()}.", highlight=False)
-        if not settings.scheduler:
-            alarm = sandbox.warning(sandbox.probe())
-            if alarm:
-                console.print(alarm, style="bold red", markup=False, highlight=False)
-        for outcome in outcomes.values():
-            console.print(display.line(outcome), markup=False, highlight=False)
+                continue
+            self.outcomes[job.student, job.assignment] = outcome
+        return to_run
+
+    def _unchanged(self, job: Job, stored: RunResult) -> Outcome:
+        """The outcome of a job whose grades are in the gradebook already."""
+        if stored.reason:
+            return _failed(job, stored.reason, stored)
+        try:
+            score = read_submission(self.course_root, job.assignment, job.student, url=self.db_url)
+        except LookupError:
+            # The gradebook lost what the ledger says it holds (edited by hand): record it again.
+            return self.record(job, self.ledger.result(job.key) or stored, "reused")
+        return _scored(score, "unchanged", stored, job.key)
+
+    def record(self, job: Job, run: RunResult, status: str, *, keep: bool = False) -> Outcome:
+        """Record ``run`` of ``job`` in the gradebook and the ledger (and keep the run itself in
+        the ledger when ``keep``); return its outcome. An exception while doing so makes this
+        one submission fail with the reason, never the batch."""
+        try:
+            if keep:
+                self.ledger.store(job.student, job.assignment, run)
+            if run.notebook is None:
+                self.ledger.mark(job.student, job.assignment, job.record_key, "failed")
+                return _failed(job, run.reason, run)
+            score = self.recorder.record(job.student, job.assignment, run.notebook,
+                                         flagged=bool(run.flags))
+            self.ledger.mark(job.student, job.assignment, job.record_key, "graded")
+            return _scored(score, status, run, job.key)
+        except Exception as exc:  # the gradebook, the ledger or nbgrader's preprocessors
+            log.debug("recording %s/%s failed", for_terminal(job.student), job.assignment,
+                      exc_info=True)
+            return _failed(job, f"recording failed: {type(exc).__name__}: {exc}. Run the same "
+                                f"command again to retry.", run)
+
+    def settle(self, job: Job, run: RunResult | BaseException,
+               twins: Sequence[Job]) -> Iterator[Outcome]:
+        """The outcomes of ``job``'s run for it and its byte-identical ``twins`` (``job`` first),
+        each recorded as it is settled."""
+        for index, twin in enumerate(twins):
+            if isinstance(run, BaseException):
+                outcome = _failed(twin, f"the worker failed: {type(run).__name__}: {run}. Run the "
+                                        f"same command again to retry.")
+            elif run.retry:
+                outcome = _failed(twin, run.reason, run)
+            else:
+                outcome = self.record(twin, run, "graded" if index == 0 else "reused",
+                                      keep=index == 0)
+            self.outcomes[twin.student, twin.assignment] = outcome
+            yield outcome
+
+    def run(self, backend: Backend, to_run: Sequence[Job], console: Console) -> bool:
+        """Run ``to_run`` on ``backend`` with a progress bar, recording each as it finishes;
+        return whether it was interrupted (the running notebooks are stopped then)."""
         # Identical jobs in one batch (a byte-identical copy) run once; the others reuse the result.
         twins: dict[str, list[Job]] = {}
         for job in to_run:
@@ -216,50 +289,89 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
             task = bar.add_task("grading", total=len(to_run))
             try:
                 for job, run in backend.run(unique):
-                    for index, twin in enumerate(twins[job.key]):
-                        if isinstance(run, BaseException):
-                            outcome = _failed(twin, f"the worker failed: {type(run).__name__}: {run}. "
-                                                    f"Run the same command again to retry.")
-                        elif run.retry:
-                            outcome = _failed(twin, run.reason, run)
-                        else:
-                            if index == 0:
-                                ledger.store(twin.student, twin.assignment, run)
-                            outcome = record(twin, run, "graded" if index == 0 else "reused")
-                        outcomes[twin.student, twin.assignment] = outcome
+                    for outcome in self.settle(job, run, twins[job.key]):
                         bar.console.print(display.line(outcome), markup=False, highlight=False)
                         bar.advance(task)
             except KeyboardInterrupt:
                 backend.stop()
-                result.interrupted = True
+                return True
             finally:
-                if isinstance(backend, DaskBackend):
-                    backend.close()
-    finally:
-        ledger.close()
+                backend.close()
+        return False
 
-    result.outcomes = [outcomes[j.student, j.assignment] for j in jobs if (j.student, j.assignment) in outcomes]
+
+def grade_class(course_root: Path, submissions: Sequence[Submission], settings: Settings = Settings(),
+                console: Console | None = None) -> BatchResult:
+    """Grade ``submissions`` (already in ``course_root/submitted/``) and record them in the gradebook.
+
+    Prints the plan, a progress bar, one line per finished submission and a summary; writes the
+    feedback HTML, ``grades.csv``, ``test_summary.csv`` and ``report.html``. A KeyboardInterrupt
+    stops the running notebooks and returns what was recorded, with ``interrupted`` set.
+    """
+    console = console or Console()
+    # nbgrader's own update_or_create_submission warns about its session on every new submission.
+    warnings.filterwarnings("ignore", category=SAWarning)
+    start = time.monotonic()
+    course_root = Path(course_root).resolve()
+    course_settings = course_config(course_root)
+    settings = dataclasses.replace(
+        settings, db_url=settings.db_url or default_db_url(course_root, course_settings),
+        limits=settings.limits or configured())
+    capacity = plan(settings.budget, list(dict.fromkeys(s.assignment for s in submissions)),
+                    settings.workers)
+    jobs = prepare_jobs(course_root, submissions, settings, capacity)
+
+    batch = _Batch(course_root, settings.db_url, course_settings, settings.retry_failed)
+    result = BatchResult()
+    try:
+        to_run = batch.sort_out(jobs)
+        backend = make_backend(settings, capacity)
+        result.where = (backend.description if settings.scheduler else
+                        f"{backend.description}, {capacity.threads} TensorFlow thread(s) each "
+                        f"({capacity.reason})")
+        _announce(console, settings, result.where, len(jobs), len(to_run), batch.in_order(jobs))
+        result.interrupted = batch.run(backend, to_run, console)
+    finally:
+        batch.close()
+
+    result.outcomes = batch.in_order(jobs)
     result.wall_seconds = time.monotonic() - start
     if result.interrupted:
         console.print(f"Interrupted: {len(result.outcomes)} of {len(jobs)} submission(s) are "
                       f"recorded in the gradebook. Run the same command again to grade the rest.")
         return result
-    if settings.feedback:
-        _feedback(course_root, result.outcomes, db_url, console)
-    result.csv, result.report = _exports(course_root, result, settings, workers)
-    display.summary(result.outcomes, console, wall_seconds=time.monotonic() - start, where=result.where)
-    console.print(f"Grades per test: {result.csv}\nClass report: {result.report}\n"
-                  f"Feedback: {course_root / 'feedback'}/<student>/<assignment>/", highlight=False)
+    _finish(course_root, result, settings, backend.workers, console, start)
     return result
 
 
-def _redact(db_url: str) -> str:
-    """``db_url`` without its password."""
-    if "@" in db_url and "://" in db_url:
-        scheme, rest = db_url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
-    return db_url
+def _announce(console: Console, settings: Settings, where: str, jobs: int, to_run: int,
+              known: Sequence[Outcome]) -> None:
+    """Print where and how the batch runs, then a line for each submission already settled."""
+    console.print(f"Grading {jobs} submission(s) under the '{settings.budget}' budget on {where}: "
+                  f"{to_run} to run, {jobs - to_run} already done or reused. Gradebook: "
+                  f"{redact_url(settings.db_url or '')}", markup=False, highlight=False)
+    console.print(f"Limits per notebook: {(settings.limits or configured()).describe()}.",
+                  highlight=False)
+    if not settings.scheduler:
+        alarm = sandbox.warning(sandbox.probe())
+        if alarm:
+            console.print(alarm, style="bold red", markup=False, highlight=False)
+    for outcome in known:
+        console.print(display.line(outcome), markup=False, highlight=False)
+
+
+def _finish(course_root: Path, result: BatchResult, settings: Settings, workers: int,
+            console: Console, start: float) -> None:
+    """Feedback, the CSV files, the class report and the summary of a batch that ran to its end
+    (``start``: its ``time.monotonic()`` when it began)."""
+    if settings.feedback:
+        _feedback(course_root, result.outcomes, settings.db_url or "", console)
+    result.csv, result.report = _exports(course_root, result, settings, workers)
+    display.summary(result.outcomes, console, wall_seconds=time.monotonic() - start,
+                    where=result.where)
+    console.print(f"Grades per test: {result.csv}\nClass report: {result.report}\n"
+                  f"Feedback: {course_root / 'feedback'}/<student>/<assignment>/",
+                  markup=False, highlight=False)
 
 
 def _feedback(course_root: Path, outcomes: Sequence[Outcome], db_url: str, console: Console) -> None:
@@ -274,11 +386,14 @@ def _feedback(course_root: Path, outcomes: Sequence[Outcome], db_url: str, conso
             run_nbgrader(["generate_feedback", assignment_id, "--force",
                           f"--CourseDirectory.db_url={db_url}"], course_root)
         except NbgraderError as exc:
-            console.print(f"feedback for {assignment_id}: not written. {exc}", markup=False)
+            console.print(f"feedback for {assignment_id}: not written. {for_terminal(str(exc))}",
+                          markup=False, highlight=False)
 
 
 def _exports(course_root: Path, result: BatchResult, settings: Settings,
              workers: int) -> tuple[Path, Path]:
+    """Write ``grades.csv``, ``test_summary.csv`` and ``report.html``; return the first and the
+    last."""
     from autograder.batch.class_report import write_class_report
     from autograder.batch.export import write_grades_csv, write_test_summary_csv
 

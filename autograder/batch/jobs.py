@@ -1,17 +1,21 @@
 """A job: one submission to grade under one assignment definition, budget and kit version.
 
 Its key is a SHA-256 of everything that decides the grade: the submitted files, the assignment's
-tests (its gradebook definition), the course's nbgrader configuration, the budget and the kit's
-version. A key with a stored result is never executed again; a submission whose key is already
+tests (its gradebook definition), the course's nbgrader configuration, the budget, the limits, and
+the code that grades (every module of the kit's package, and nbgrader's version), so that editing
+a check or the judge never reuses a stale grade. A key with a stored result is never executed again; a submission whose key is already
 recorded in the gradebook is not even recorded again.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+
+import autograder
 
 from autograder.batch.limits import Limits
 
@@ -19,12 +23,16 @@ from autograder.batch.limits import Limits
 NOT_GRADED = frozenset({"timestamp.txt"})
 
 
-def kit_version() -> str:
-    """The installed kit's version (``0+unknown`` when it runs from a source tree only)."""
-    try:
-        return metadata.version("cnn-course-kit")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+@functools.lru_cache(maxsize=4)
+def grading_code_digest(root: Path | None = None) -> str:
+    """A SHA-256 of the code that grades: every ``.py`` file of the kit's package (or of the
+    package folder ``root``), by path and content, and nbgrader's version."""
+    root = root or Path(autograder.__file__).resolve().parent
+    hasher = hashlib.sha256(metadata.version("nbgrader").encode())
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            hasher.update(b"\0" + path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return hasher.hexdigest()
 
 
 def submission_files(folder: Path) -> dict[str, bytes]:
@@ -73,7 +81,7 @@ class Job:
                 continue
             digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
         for part in (self.assignment, self.tests_digest, hashlib.sha256(self.config.encode()).hexdigest(),
-                     self.budget, kit_version(), repr(self.limits)):
+                     self.budget, grading_code_digest(), repr(self.limits)):
             digest.update(b"\0" + part.encode("utf-8"))
         return digest.hexdigest()
 
@@ -89,3 +97,33 @@ class Job:
     def needs_gpu(self) -> bool:
         """Whether the job runs under the ``gpu`` budget, which only a GPU worker can meet."""
         return self.budget == "gpu"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a worker hands back for one job."""
+
+    key: str
+    """The job key."""
+    notebook: bytes | None
+    """The executed notebook (``autograded/<student>/<assignment>/<assignment>.ipynb``), or None
+    when nbgrader produced none."""
+    seconds: float
+    """Wall time of the ``nbgrader autograde`` process."""
+    cell_seconds: float
+    """Time spent executing cells, from nbclient's timing records (0 when unknown)."""
+    worker: str
+    """Host and process that ran it."""
+    reason: str = ""
+    """Why no notebook came back; empty on success."""
+    log_tail: str = ""
+    """The last lines nbgrader printed."""
+    retry: bool = False
+    """True when the failure says nothing about the submission (the run was killed from
+    outside): such a result is not kept, and the next run tries again."""
+    flags: tuple[str, ...] = ()
+    """Why the submission needs a person to look at it (code that could change a grade by other
+    means than its merit, an edited locked cell); empty when it does not."""
+    notes: tuple[str, ...] = ()
+    """What went wrong in the run, one sentence each (a timeout in a cell, a dead kernel, a
+    restored test cell, an ignored file)."""

@@ -23,7 +23,7 @@ from sqlalchemy import (Column, DateTime, Float, LargeBinary, MetaData, String, 
                         create_engine, delete, select)
 from sqlalchemy.engine import Engine
 
-from autograder.batch.runner import RunResult
+from autograder.batch.jobs import RunResult
 
 METADATA = MetaData()
 
@@ -53,10 +53,11 @@ RECORDED = Table(
 
 @dataclass(frozen=True)
 class Recorded:
-    """A ``cnnkit_recorded`` row."""
+    """What a ``cnnkit_recorded`` row tells the coordinator (its ``status`` column, ``graded`` or
+    ``failed``, is for a person reading the table)."""
 
     job_key: str
-    status: str
+    """The record key of the job whose grades are in the gradebook."""
 
 
 class Ledger:
@@ -73,9 +74,9 @@ class Ledger:
     def recorded(self, student: str, assignment: str) -> Recorded | None:
         """What is recorded for ``student``'s ``assignment``, if anything."""
         with self.engine.connect() as db:
-            row = db.execute(select(RECORDED.c.job_key, RECORDED.c.status).where(
+            row = db.execute(select(RECORDED.c.job_key).where(
                 RECORDED.c.student == student, RECORDED.c.assignment == assignment)).first()
-        return Recorded(row.job_key, row.status) if row else None
+        return Recorded(row.job_key) if row else None
 
     def result(self, key: str, *, notebook: bool = True) -> RunResult | None:
         """The stored result of job ``key``, if it ran before; without its executed notebook

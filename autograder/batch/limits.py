@@ -1,21 +1,33 @@
 """The limits every submission's kernel runs under, with their defaults in one place.
 
 A grader changes one with ``cnnkit grade --limit NAME=VALUE`` (repeatable) or, for every command,
-``CNNKIT_LIMITS="memory=4G,processes=512"``. Sizes take K, M or G suffixes; times are seconds.
+``CNNKIT_LIMITS="memory=4G,processes=512"``. Sizes are read by :func:`dask.utils.parse_bytes`,
+except that a single-letter unit (``4G``, ``512M``, also ``4GB``) means the binary one (GiB, MiB),
+as ``ulimit`` and Docker read memory sizes; ``2GiB`` and a plain number of bytes work as well.
+Times are seconds; processes a whole number.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from dataclasses import dataclass
+
+from dask.utils import format_bytes, parse_bytes
+
+from autograder.errors import BadInput
 
 #: The environment variable with limits for every batch (``name=value`` pairs, comma separated).
 LIMITS_ENV = "CNNKIT_LIMITS"
 
 _GIB = 2**30
 _MIB = 2**20
+
+
+class LimitError(BadInput):
+    """A limit that cannot be read: an unknown name, or a value that is not one."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,8 @@ class Limits:
     systems of this size."""
 
     def with_changes(self, text: str) -> "Limits":
-        """These limits with ``name=value`` pairs from ``text`` (comma separated) applied."""
+        """These limits with ``name=value`` pairs from ``text`` (comma separated) applied; raises
+        :class:`LimitError` for an unknown name or a bad value."""
         changes = {}
         for item in filter(None, (part.strip() for part in text.split(","))):
             name, _, value = item.partition("=")
@@ -51,8 +64,9 @@ class Limits:
     def describe(self) -> str:
         """One line for the grader."""
         return (f"{self.notebook_seconds:g} s per notebook, {self.cell_seconds:g} s per cell, "
-                f"{_size(self.memory)} memory, {self.processes} processes, {_size(self.output)} "
-                f"output, {_size(self.file_size)} per file, {_size(self.disk)} written")
+                f"{format_size(self.memory)} memory, {self.processes} processes, "
+                f"{format_size(self.output)} output, {format_size(self.file_size)} per file, "
+                f"{format_size(self.disk)} written")
 
 
 ALIASES = {"notebook": "notebook_seconds", "time": "notebook_seconds", "cell": "cell_seconds",
@@ -63,28 +77,65 @@ ALIASES = {"notebook": "notebook_seconds", "time": "notebook_seconds", "cell": "
 
 def _field(name: str) -> str:
     if name not in ALIASES:
-        raise ValueError(f"limit: expected one of {', '.join(sorted(set(ALIASES)))}, got {name!r}. "
+        raise LimitError(f"limit: expected one of {', '.join(sorted(set(ALIASES)))}, got {name!r}. "
                          f"Write NAME=VALUE, e.g. memory=4G.")
     return ALIASES[name]
 
 
 def _value(name: str, text: str) -> float | int:
+    """``text`` as the value of limit ``name``: seconds, a whole number, or a size in bytes."""
     field = _field(name)
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMG]?)i?B?", text, re.IGNORECASE)
-    if not match:
-        raise ValueError(f"limit {name}: expected a number (sizes may end in K, M or G), got "
-                         f"{text!r}.")
-    number = float(match.group(1)) * {"": 1, "K": 2**10, "M": _MIB, "G": _GIB}[match.group(2).upper()]
+    if field.endswith("seconds"):
+        number = _number(text)
+        expected = "a number of seconds"
+    elif field == "processes":
+        number = int(text) if text.isdigit() else None
+        expected = "a whole number"
+    else:
+        number = parse_size(text)
+        expected = "a number (sizes may end in K, M or G)"
+    if number is None:
+        raise LimitError(f"limit {name}: expected {expected}, got {text!r}.")
     if number <= 0:
-        raise ValueError(f"limit {name}: expected more than 0, got {text!r}.")
-    return number if field.endswith("seconds") else int(number)
+        raise LimitError(f"limit {name}: expected more than 0, got {text!r}.")
+    return number
 
 
-def _size(value: int) -> str:
-    for unit, scale in (("GiB", _GIB), ("MiB", _MIB)):
-        if value >= scale:
-            return f"{value / scale:g} {unit}"
-    return f"{value} B"
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_size(text: str) -> int | None:
+    """``text`` as a number of bytes, or None when it is not a size.
+
+    >>> parse_size("4G") == 4 * 2**30, parse_size("2GiB") == 2 * 2**30, parse_size("1000")
+    (True, True, 1000)
+    >>> parse_size("4 apples") is None, parse_size("G") is None
+    (True, True)
+    """
+    text = text.strip()
+    if not text[:1].isdigit() and not text.startswith("."):
+        return None  # parse_bytes reads a bare unit as one of it
+    # 4G, 4GB -> 4GiB: a single-letter unit is the binary one.
+    spelled = re.sub(r"(?i)(?<=[kmgtp])b?$", "iB", text)
+    try:
+        return parse_bytes(spelled)
+    except (ValueError, OverflowError):
+        return None
+
+
+def format_size(size: int) -> str:
+    """``size`` bytes as :func:`dask.utils.format_bytes` writes it, without the zeros of a whole
+    number.
+
+    >>> format_size(8 * 2**30), format_size(3 * 2**29), format_size(512)
+    ('8 GiB', '1.50 GiB', '512 B')
+    """
+    return format_bytes(size).replace(".00 ", " ")
 
 
 def configured(extra: str | None = None) -> Limits:

@@ -9,7 +9,6 @@ executed notebook. The coordinator records the grades from that notebook
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
@@ -20,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,20 +26,25 @@ import nbformat
 
 from autograder.batch import sandbox
 from autograder.batch.review import locked, problems, scan
-from autograder.batch.jobs import Job
+from autograder.batch.jobs import Job, RunResult
 from autograder.budget import BUDGET_ENV
 from autograder.authoring.nbgrader_run import nbgrader_env
 
 
 #: Process groups of the nbgrader runs in progress in this process, for :func:`stop_all`.
 _RUNNING: set[int] = set()
+#: How many times :func:`stop_all` ran; a job that began before the last time starts nothing.
+_STOPS = 0
 _RUNNING_LOCK = threading.Lock()
 
 
 def stop_all() -> int:
     """Kill every ``nbgrader autograde`` run (and its kernel) this process started and that is
-    still going; return how many there were."""
+    still going; return how many there were. A job already under way that has not started its
+    run yet starts none (runs are started and registered under the same lock)."""
+    global _STOPS
     with _RUNNING_LOCK:
+        _STOPS += 1
         groups = list(_RUNNING)
     for group in groups:
         try:
@@ -51,44 +54,20 @@ def stop_all() -> int:
     return len(groups)
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """What a worker hands back for one job."""
-
-    key: str
-    """The job key."""
-    notebook: bytes | None
-    """The executed notebook (``autograded/<student>/<assignment>/<assignment>.ipynb``), or None
-    when nbgrader produced none."""
-    seconds: float
-    """Wall time of the ``nbgrader autograde`` process."""
-    cell_seconds: float
-    """Time spent executing cells, from nbclient's timing records (0 when unknown)."""
-    worker: str
-    """Host and process that ran it."""
-    reason: str = ""
-    """Why no notebook came back; empty on success."""
-    log_tail: str = ""
-    """The last lines nbgrader printed."""
-    retry: bool = False
-    """True when the failure says nothing about the submission (the run was killed from
-    outside): such a result is not kept, and the next run tries again."""
-    flags: tuple[str, ...] = ()
-    """Why the submission needs a person to look at it (code that could change a grade by other
-    means than its merit, an edited locked cell); empty when it does not."""
-    notes: tuple[str, ...] = ()
-    """What went wrong in the run, one sentence each (a timeout in a cell, a dead kernel, a
-    restored test cell, an ignored file)."""
+#: Runs first in the child, a fresh interpreter, then becomes nbgrader: it asks Linux to kill it
+#: (PR_SET_PDEATHSIG, SIGKILL) when the grader's thread that started it dies, gives up if the grader
+#: is already gone, and keeps the signal across ``exec``. Nothing runs between fork and exec in the
+#: grader's own process, which has threads (loading a library there can deadlock). The child gets
+#: its own session and process group (``start_new_session``), so a cancelled job takes its kernel
+#: along.
+_DIE_WITH_PARENT = ("import ctypes, os, sys; ctypes.CDLL(None, use_errno=True).prctl(1, 9); "
+                    "os.getppid() == int(sys.argv[1]) or os._exit(70); "
+                    "os.execv(sys.argv[2], sys.argv[2:])")
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to kill this process when the thread that started it dies, and give it its own
-    process group so that a cancelled job takes its kernel along."""
-    os.setsid()
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+def _die_with_parent(command: list[str]) -> list[str]:
+    """``command``, started through :data:`_DIE_WITH_PARENT`."""
+    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
 
 
 def cell_seconds(nb: nbformat.NotebookNode) -> float:
@@ -141,14 +120,20 @@ def run_environment(job: Job, root: Path) -> dict[str, str]:
             or name == "PATH" or name == "TF_CPP_MIN_LOG_LEVEL"}
 
 
-def private_config(job: Job, root: Path) -> str:
-    """The course's configuration plus the runner's settings: guarded execution, the per-cell
-    limit, and a kernel that talks over Unix sockets in the job's folder."""
+def private_config(job: Job, root: Path, *, truth: Path | None = None,
+                   kernel_data: Path | None = None) -> str:
+    """The course's configuration plus the runner's settings: judged and guarded execution under
+    the job's budget (the accuracy gate measuring on ``truth``, the MNIST folder with the real
+    labels, while the kernel reads ``kernel_data``), the per-cell limit, and a kernel that talks
+    over Unix sockets in the job's folder."""
     runtime = root / "runtime"
     settings = {
-        "Autograde.autograde_preprocessors": "[GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, "
+        "Autograde.autograde_preprocessors": "[JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, "
                                              "LimitOutput, SaveAutoGrades, AssignLatePenalties, "
                                              "CheckCellMetadata]",
+        "JudgedExecute.budget": repr(job.budget),
+        **({"JudgedExecute.truth_data": repr(str(truth))} if truth is not None else {}),
+        **({"JudgedExecute.kernel_data": repr(str(kernel_data))} if kernel_data is not None else {}),
         "Execute.timeout": repr(int(job.limits.cell_seconds)),
         "Execute.error_on_timeout": repr({
             "ename": "CellTimeoutError",
@@ -158,14 +143,14 @@ def private_config(job: Job, root: Path) -> str:
         "GuardedExecute.output_limit": repr(job.limits.output),
         "GuardedExecute.progress_file": repr(str(root / "progress.json")),
         "KernelManager.transport": repr("ipc"),
-        "KernelManager.ip": repr(str(runtime / "kernel")),
+        "KernelManager.ip": repr(sandbox.kernel_ip(runtime)),
         "KernelManager.connection_file": repr(str(runtime / "kernel.json")),
     }
     lines = ["", "# Added by the kit's runner for this job.",
              "from nbconvert.preprocessors import ClearMetadataPreprocessor",
              "from nbgrader.preprocessors import (IgnorePattern, LimitOutput, SaveAutoGrades,",
              "                                    AssignLatePenalties, CheckCellMetadata)",
-             "from autograder.judge.guarded_execute import GuardedExecute"]
+             "from autograder.judge.execute import JudgedExecute"]
     lines += [f"c.{name} = {value}" for name, value in settings.items()]
     return job.config + "\n".join(lines) + "\n"
 
@@ -187,16 +172,21 @@ class _Tail:
         return self.text
 
 
-def execute(job: Job, workdir: str | None = None) -> RunResult:
+def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None,
+            data_dir: Path | None = None) -> RunResult:
     """Grade ``job`` in a fresh private course folder and return the executed notebook.
 
-    Never raises for a problem of the submission: the reason comes back in the result.
+    The kernel sees ``kit_dir`` (a folder holding the student package ``autograder/``) and
+    ``data_dir`` (the MNIST files it may see). Never raises for a problem of the submission: the
+    reason comes back in the result.
     """
+    with _RUNNING_LOCK:
+        stops = _STOPS
     worker = f"{socket.gethostname()}:{os.getpid()}"
     root = Path(tempfile.mkdtemp(prefix="cnnkit-job-", dir=workdir))
     start = time.monotonic()
     isolation = sandbox.probe()
-    group = None
+    groups: tuple[str, ...] = ()
     try:
         folder = lay_out(job, root, private_config(job, root))
         notes: list[str] = []
@@ -216,20 +206,29 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
             (folder / notebook_name).write_text(json.dumps(submitted), encoding="utf-8")
         for name in ("runtime", "home", "jupyter"):
             (root / name).mkdir(exist_ok=True)
-        group = sandbox.make_pids_group(isolation, root.name, job.limits.processes)
+        groups = sandbox.make_groups(isolation, root.name, job.limits)
+        if kit_dir is None or data_dir is None:
+            # FALLBACK for callers that pass no student distribution: one made from this
+            # installation (see sandbox.fallback_kit), until every caller passes its own.
+            fallback = sandbox.fallback_kit(root / "fallback")
+            kit_dir, data_dir = kit_dir or fallback[0], data_dir or fallback[1]
         work = root / "autograded" / job.student / job.assignment
         sandbox.write_kernelspec(root / "jupyter", sandbox.settings_for(
-            job.limits, work, root / "runtime", isolation, group))
+            job.limits, root / "runtime", isolation, groups, kit_dir=kit_dir, data_dir=data_dir))
         command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
                    "--student", job.student, "--force"]
         try:
-            process = subprocess.Popen(command, cwd=root, env=run_environment(job, root), text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
-                                       errors="replace")
-            tail = _Tail(process.stdout)
             with _RUNNING_LOCK:
+                if _STOPS != stops:
+                    return RunResult(job.key, None, time.monotonic() - start, 0.0, worker,
+                                     "the batch was stopped before this job started.", retry=True)
+                process = subprocess.Popen(_die_with_parent(command), cwd=root,
+                                           env=run_environment(job, root), text=True,
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL, start_new_session=True,
+                                           errors="replace")
                 _RUNNING.add(process.pid)
+            tail = _Tail(process.stdout)
             try:
                 process.wait(timeout=job.limits.notebook_seconds)
             finally:
@@ -237,7 +236,7 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
                     _RUNNING.discard(process.pid)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            sandbox.remove_pids_group(group)
+            sandbox.remove_groups(groups)
             process.wait()
             where = _progress(root)
             return RunResult(job.key, None, time.monotonic() - start, 0.0, worker,
@@ -270,7 +269,7 @@ def execute(job: Job, workdir: str | None = None) -> RunResult:
         return RunResult(job.key, data, seconds, cell_seconds(nb), worker, "", output,
                          flags=tuple(flags), notes=tuple(notes))
     finally:
-        sandbox.remove_pids_group(group)
+        sandbox.remove_groups(groups)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -1,4 +1,6 @@
-"""Print grading results for a person: one table of scores, and what each lost point was for."""
+"""Print grading results for a person: one table of scores, and what each lost point was for.
+
+Student ids and grade ids are printed through :func:`~autograder.batch.sanitize.for_terminal`."""
 
 from __future__ import annotations
 
@@ -6,8 +8,10 @@ from typing import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autograder.batch.results import SubmissionScore
+from autograder.batch.sanitize import for_terminal
 
 
 def score_table(results: Iterable[SubmissionScore], assignments: Sequence[str]) -> Table:
@@ -25,7 +29,7 @@ def score_table(results: Iterable[SubmissionScore], assignments: Sequence[str]) 
         cells = [_cell(row.get(a)) for a in assignments]
         total = sum(r.score for r in row.values())
         possible = sum(r.max_score for r in row.values())
-        table.add_row(student, *cells, f"{total:g}/{possible:g}")
+        table.add_row(Text(for_terminal(student)), *cells, f"{total:g}/{possible:g}")
     return table
 
 
@@ -37,9 +41,11 @@ def lost_points(results: Iterable[SubmissionScore]) -> list[str]:
     """One line per submission that lost points: which tests, and how many points each."""
     lines = []
     for result in sorted(results, key=lambda r: (r.student, r.assignment)):
-        lost = [f"{t.grade_id} ({t.score:g}/{t.max_score:g})" for t in result.tests if t.score < t.max_score]
+        lost = [f"{for_terminal(t.grade_id)} ({t.score:g}/{t.max_score:g})" for t in result.tests
+                if t.score < t.max_score]
         if lost:
-            lines.append(f"{result.student}/{result.assignment}: {', '.join(lost)}")
+            lines.append(f"{for_terminal(result.student)}/{for_terminal(result.assignment)}: "
+                         f"{', '.join(lost)}")
     return lines
 
 

@@ -627,7 +627,7 @@ def resnet34_layout(input_shape: Sequence[int] = (28, 28, 1)) -> list[LeafLayout
         unit = f"residual unit {number} ({filters} filters, strides {strides})"
         convs = [(3, c_in, f"the first 3x3 Conv2D of {unit}"),
                  (3, filters, f"the second 3x3 Conv2D of {unit}")]
-        if strides > 1:
+        if strides != 1:
             convs.append((1, c_in, f"the 1x1 Conv2D (skip path) of {unit}"))
         for side, conv_in, where in convs:
             layout += [_conv_leaf(side, conv_in, filters, where, bias=False), _norm_leaf(filters, where)]

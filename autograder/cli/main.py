@@ -1,4 +1,9 @@
-"""The ``cnnkit`` command line: a thin layer over the kit's functions."""
+"""The ``cnnkit`` command line: a thin layer over the kit's functions.
+
+Exit statuses: 0 done; 1 done with failed submissions, nothing to grade, or an error of the kit or
+its surroundings (a one-line message; ``-v`` prints the traceback); 2 bad input (the message says
+the fix); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,10 @@ from rich.console import Console
 
 from autograder import budget as budgets
 from autograder.authoring.course import ASSIGNMENT_IDS, repo_root
+from autograder.batch.sanitize import for_terminal
+from autograder.errors import BadInput
+
+log = logging.getLogger("cnnkit")
 
 
 def _sample_class(args: argparse.Namespace, console: Console) -> int:
@@ -34,15 +43,14 @@ def _course(path: Path | None) -> Path:
     if path is None:
         path = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else repo_root()
     if not (path / "nbgrader_config.py").is_file():
-        raise ValueError(f"--course: expected a course folder with nbgrader_config.py, got {path}. "
-                         f"Run from the course folder or pass --course.")
+        raise BadInput(f"--course: expected a course folder with nbgrader_config.py, got {path}. "
+                       f"Run from the course folder or pass --course.")
     return path.resolve()
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
     from autograder.batch import intake
     from autograder.batch.grade import Settings, grade_class
-
     from autograder.batch.limits import configured
 
     course = _course(args.course)
@@ -182,24 +190,46 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("data", help="Verify the MNIST files.").set_defaults(run=_data)
     sub.add_parser("budgets", help="List the grading budgets.").set_defaults(run=_budgets)
+    from autograder.cli import kit as kit_cli  # cnnkit student-kit, cnnkit settings
+    from autograder.cli import serve as serve_cli  # cnnkit serve, cnnkit tokens
+    kit_cli.register(sub)
+    serve_cli.register(sub)
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``cnnkit``; return its exit status."""
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    """Run ``cnnkit``; return its exit status (see the module's docstring)."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # Piped output has no terminal width; keep the score table's columns whole.
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
     try:
         return args.run(args, console)
     except KeyboardInterrupt:
         console.print("Interrupted.")
         return 130
-    except (RuntimeError, ValueError, OSError) as exc:
-        console.print(f"cnnkit: {exc}", style="red", markup=False, highlight=False)
-        return 2
+    except Exception as exc:  # every error ends in one line; -v adds the traceback
+        bad = isinstance(exc, BadInput)
+        if bad:
+            log.debug("bad input", exc_info=True)
+        elif args.verbose:
+            console.print_exception()
+        console.print(error_line(exc, bad_input=bad, verbose=args.verbose), style="red",
+                      markup=False, highlight=False)
+        return 2 if bad else 1
+
+
+def error_line(exc: BaseException, *, bad_input: bool, verbose: bool) -> str:
+    """The one line ``cnnkit`` prints for ``exc``: a bad input's own message; for anything else
+    its type and the first line of its message, and where to find the rest."""
+    if bad_input:
+        return f"cnnkit: {for_terminal(exc)}"
+    lines = str(exc).strip().splitlines()
+    text = f"cnnkit: {type(exc).__name__}" + (f": {for_terminal(lines[0])}" if lines else "")
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    return text if verbose else f"{text} Run with -v for the traceback."
 
 
 if __name__ == "__main__":

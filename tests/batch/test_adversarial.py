@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import socket
 import threading
@@ -163,6 +164,39 @@ def test_entry_gets_its_expected_outcome(hostile: dict, entry: Entry) -> None:
         assert not outcome.review, described
     if expected.note:
         assert any(re.search(expected.note, n) for n in outcome.notes), described
+    if expected.at_most:
+        baseline = next(o for o in hostile["result"].outcomes if o.student == expected.at_most)
+        allowed = {t.grade_id: t.score for t in baseline.tests}
+        assert outcome.max_score == baseline.max_score, described
+        assert all(t.score <= allowed[t.grade_id] for t in outcome.tests), described
+    if expected.no_leak:
+        shown = _shown(hostile["course"], entry.name)
+        assert not [line for line in _secrets(hostile["course"]) if line in shown], described
+
+
+def _shown(course: Path, student: str) -> str:
+    """What the student's executed notebook printed, and the feedback page they get."""
+    import nbformat
+
+    notebook = nbformat.read(course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    outputs = [json.dumps(o) for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    feedback = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    return "\n".join(outputs) + (feedback.read_text() if feedback.is_file() else "")
+
+
+def _secrets(course: Path) -> list[str]:
+    """Lines that must never reach a student: the hidden tests, a root-only file of the machine."""
+    import nbformat
+
+    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    hidden = [block for cell in source.cells
+              for block in re.findall(r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)]
+    lines = [line.strip() for block in hidden for line in block.split("\n") if len(line.strip()) >= 20]
+    try:
+        lines += [line for line in Path("/etc/shadow").read_text().splitlines() if line.strip()][:3]
+    except OSError:
+        pass
+    return lines
 
 
 def test_flagged_submissions_are_shown_to_the_grader(hostile: dict) -> None:

@@ -14,12 +14,13 @@ from rich.console import Console
 
 from autograder.cli import main as cli
 from autograder.batch import capacity, display
-from autograder.batch.grade import Settings, _redact, grade_class
+from autograder.batch.grade import Settings, grade_class, redact_url
 from autograder.batch.jobs import Job
 from autograder.batch.ledger import Ledger
-from autograder.batch.limits import Limits
+from autograder.batch.limits import LimitError, Limits, configured
 from autograder.batch.outcome import Outcome, Submission
-from autograder.batch.runner import RunResult, cell_seconds, lay_out
+from autograder.batch.jobs import RunResult
+from autograder.batch.runner import cell_seconds, lay_out
 from autograder.data import DATA_DIR_ENV, DataError
 from autograder.batch.results import TestScore as Score
 
@@ -69,6 +70,47 @@ def test_worker_plan_fits_cores_memory_and_gpus(monkeypatch: pytest.MonkeyPatch)
     assert chosen.workers == 3 and chosen.reason == "set with --workers"
     with pytest.raises(ValueError, match="--workers: expected a whole number of at least 1, got 0"):
         capacity.plan("cpu", ["pooling"], workers=0)
+
+
+def test_available_memory_is_what_psutil_says() -> None:
+    import psutil
+
+    assert capacity.available_gib() == pytest.approx(psutil.virtual_memory().available / 2**30,
+                                                     rel=0.2)
+
+
+@pytest.mark.parametrize("text, size", [("4G", 4 * 2**30), ("4GB", 4 * 2**30), ("4g", 4 * 2**30),
+                                        ("512M", 512 * 2**20), ("2GiB", 2 * 2**30),
+                                        ("1.5G", 3 * 2**29), ("64K", 2**16), ("1000", 1000),
+                                        ("4 GiB", 4 * 2**30)])
+def test_sizes_of_limits_are_read_with_binary_units(text: str, size: int) -> None:
+    assert Limits().with_changes(f"memory={text}").memory == size
+
+
+@pytest.mark.parametrize("change, message", [
+    ("memory=lots", "limit memory: expected a number (sizes may end in K, M or G), got 'lots'."),
+    ("disk=G", "limit disk: expected a number (sizes may end in K, M or G), got 'G'."),
+    ("memory=0", "limit memory: expected more than 0, got '0'."),
+    ("cell=5m", "limit cell: expected a number of seconds, got '5m'."),
+    ("notebook=inf", "limit notebook: expected a number of seconds, got 'inf'."),
+    ("processes=1.5", "limit processes: expected a whole number, got '1.5'."),
+    ("speed=3", "limit: expected one of cell, cell_seconds, disk, file, file_size, memory, notebook, "
+                "notebook_seconds, output, processes, time, got 'speed'. Write NAME=VALUE, e.g. "
+                "memory=4G."),
+])
+def test_a_bad_limit_says_which_and_why(change: str, message: str) -> None:
+    with pytest.raises(LimitError) as caught:
+        Limits().with_changes(change)
+    assert str(caught.value) == message
+
+
+def test_limits_come_from_the_environment_then_the_command_line(monkeypatch) -> None:
+    monkeypatch.setenv("CNNKIT_LIMITS", "memory=4G,cell=30")
+    limits = configured("cell=60,processes=64")
+    assert (limits.memory, limits.cell_seconds, limits.processes) == (4 * 2**30, 60.0, 64)
+    assert Limits().describe() == ("2400 s per notebook, 900 s per cell, 8 GiB memory, 512 "
+                                   "processes, 50 MiB output, 1 GiB per file, 2 GiB written")
+    assert "1.50 GiB memory" in Limits(memory=3 * 2**29).describe()
 
 
 def test_worker_plan_on_this_machine_is_at_least_one() -> None:
@@ -140,9 +182,12 @@ def test_summary_counts_each_status() -> None:
 
 
 def test_database_password_is_not_printed() -> None:
-    assert _redact("postgresql+psycopg://grader:s3cret@db.example:5432/gb") == \
+    assert redact_url("postgresql+psycopg://grader:s3cret@db.example:5432/gb") == \
         "postgresql+psycopg://grader:***@db.example:5432/gb"
-    assert _redact("sqlite:////tmp/gradebook.db") == "sqlite:////tmp/gradebook.db"
+    assert redact_url("postgresql://grader:p%40ss@db.example/gb") == \
+        "postgresql://grader:***@db.example/gb"
+    assert redact_url("sqlite:////tmp/gradebook.db") == "sqlite:////tmp/gradebook.db"
+    assert redact_url("not a url") == "(a database URL that SQLAlchemy cannot read)"
 
 
 def test_missing_mnist_file_stops_the_batch_before_anything_runs(
@@ -165,13 +210,7 @@ def test_missing_mnist_file_stops_the_batch_before_anything_runs(
 
 def _cli(*args: str) -> tuple[int, str]:
     out = io.StringIO()
-    console = Console(file=out, width=200)
-    parsed = cli.parser().parse_args(list(args))
-    try:
-        code = parsed.run(parsed, console)
-    except (RuntimeError, ValueError, OSError) as exc:
-        console.print(f"cnnkit: {exc}")
-        code = 2
+    code = cli.main(list(args), Console(file=out, width=200))
     return code, out.getvalue()
 
 

@@ -12,8 +12,8 @@ import pytest
 from rich.console import Console
 
 from autograder.authoring import build
-from autograder.batch import intake, lms
-from autograder.batch.intake import IntakeError, from_zip
+from autograder.batch import intake
+from autograder.batch.intake import IntakeError, from_zip, lms
 
 NOON = (2026, 11, 28, 12, 0, 0)
 

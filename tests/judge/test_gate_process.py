@@ -6,14 +6,15 @@ import sys
 
 import keras
 
+from autograder import data, weights
 from autograder.judge import reference
 
-from autograder import weights
 
-
-def run_gate(model_name, path, mode, cwd):
-    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.gate", model_name, str(path), mode],
-                             capture_output=True, text=True, cwd=cwd, timeout=600)
+def run_gate(model_name, path, mode, cwd, folder=None, env=None):
+    folder = folder or data.find_mnist_dir()
+    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.gate", model_name, str(path), mode,
+                              "--data", str(folder)], capture_output=True, text=True, cwd=cwd, timeout=600,
+                             env=env)
     assert process.returncode == 0, process.stderr[-2000:]
     return json.loads(process.stdout.strip().splitlines()[-1])
 
@@ -34,3 +35,20 @@ def test_another_architecture_is_reported(tmp_path):
     weights.save(model, tmp_path / "w.npz")
     result = run_gate("mnist_cnn", tmp_path / "w.npz", "inference", tmp_path)
     assert result == {"mismatch": "weight layer 1: expected Conv2D[(3, 3, 1, 32), (32,)], got Dense[(784, 10), (10,)]"}
+
+
+def test_the_gate_reads_the_folder_it_is_given_not_the_environment(tmp_path):
+    import os
+    import shutil
+
+    fake = tmp_path / "fake"
+    shutil.copytree(data.find_mnist_dir(), fake)
+    (fake / "test.csv.gz").write_bytes(b"not the test set")
+    env = dict(os.environ, CNNKIT_DATA_DIR=str(fake))
+    keras.utils.set_random_seed(0)
+    weights.save(reference.mnist_cnn(), tmp_path / "w.npz")
+    assert "test_accuracy" in run_gate("mnist_cnn", tmp_path / "w.npz", "inference", tmp_path, env=env)
+    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.gate", "mnist_cnn",
+                              str(tmp_path / "w.npz"), "inference", "--data", str(fake)],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert process.returncode != 0 and "damaged or was replaced" in process.stderr

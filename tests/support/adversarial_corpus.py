@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -54,6 +55,12 @@ class Expected:
     """The submission must not be flagged."""
     note: str = ""
     """A regular expression one note must match."""
+    at_most: str = ""
+    """The student id of a baseline in the same batch (the same submission without the attack):
+    no test may earn more points than it does there, and the points possible are the same."""
+    no_leak: bool = False
+    """No line of the assignment's hidden tests, and nothing of a root-only file, may appear in the
+    executed notebook or the feedback."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,99 @@ def _obfuscated(repo: Path, ctx: Context) -> dict[str, bytes]:
 
 TRANSFORMER = "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"
 
+#: Replaces the kit's check helpers in the kernel; what the judge decides does not change.
+PASS_ALL = "lambda *args, **kwargs: None"
+
+
+class _Payload:
+    """Runs code when unpickled."""
+
+    def __reduce__(self):
+        return (exec, (f"import autograder.checks as _c\n_c.close = _c.shape = {PASS_ALL}",))
+
+
+def _pickle_payload(repo: Path, ctx: Context) -> dict[str, bytes]:
+    payload = base64.b64encode(pickle.dumps(_Payload())).decode()
+    nb = _answer(_reference(repo), "load_images", WRONG_LOAD)
+    return _bytes(_after(nb, "load_images", f"import pickle, base64\npickle.loads(base64.b64decode('{payload}'))"))
+
+
+def _future_syntax(repo: Path, ctx: Context) -> dict[str, bytes]:
+    nb = _answer(_reference(repo), "load_images", WRONG_LOAD)
+    nb = _after(nb, "load_images", f"if 1 <> 2:\n    checks.close = {PASS_ALL}")
+    return _bytes(_after(nb, "load_images", "from __future__ import barry_as_FLUFL"))
+
+
+def _copied_test_with_hidden_code(repo: Path, ctx: Context) -> dict[str, bytes]:
+    nb = _answer(_reference(repo), "load_images", WRONG_LOAD)
+    release = nbformat.read(repo / "release" / ASSIGNMENT / NOTEBOOK, 4)
+    visible = next(c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_load_images")
+    hidden = f"### BEGIN HIDDEN TESTS\nchecks.close = checks.shape = {PASS_ALL}\n### END HIDDEN TESTS"
+    return _bytes(_after(nb, "load_images", visible + "\n" + hidden))
+
+
+def _metadata_edit(grade_id: str, **changes):
+    """An entry builder: the wrong answer, and the nbgrader metadata of ``grade_id`` changed."""
+    def build(repo: Path, ctx: Context) -> dict[str, bytes]:
+        nb = _answer(_reference(repo), "load_images", WRONG_LOAD)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                cell.metadata["nbgrader"].update(changes)
+        return _bytes(nb)
+    return build
+
+
+def _bonus_cell(repo: Path, ctx: Context) -> dict[str, bytes]:
+    nb = _answer(_reference(repo), "load_images", WRONG_LOAD)
+    cell = nbformat.v4.new_code_cell("pass  # a test of my own")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": True, "points": 100,
+                                 "schema_version": 3, "solution": False, "task": False}
+    nb.cells.append(cell)
+    return _bytes(nb)
+
+
+def _grade_id_escape(repo: Path, ctx: Context) -> dict[str, bytes]:
+    nb = _reference(repo)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "load_images":
+            cell.metadata["nbgrader"]["grade_id"] = "load_images\x1b[2J\x1b[31mPWNED"
+    return _bytes(nb)
+
+
+def _duplicate_grade_id(repo: Path, ctx: Context) -> dict[str, bytes]:
+    nb = _reference(repo)
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_load_images")
+    nb.cells.append(copy.deepcopy(test))
+    return _bytes(nb)
+
+
+def _at_end(source: str, *, wrong: bool = True):
+    """An entry builder: ``source`` in a cell of the student's own after every other cell."""
+    def build(repo: Path, ctx: Context) -> dict[str, bytes]:
+        nb = _answer(_reference(repo), "load_images", WRONG_LOAD) if wrong else _reference(repo)
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+        return _bytes(nb)
+    return build
+
+
+TRACE = """import sys
+def _rewrite(frame, event, arg):
+    if event == "call" and frame.f_code.co_name in ("close", "shape", "equal"):
+        frame.f_locals["expected"] = frame.f_locals.get("value")
+    return _rewrite
+sys.settrace(_rewrite)"""
+
+LIAR = """class _Liar(np.ndarray):
+    def any(self, *args, **kwargs):
+        return False
+    def all(self, *args, **kwargs):
+        return True
+china = np.zeros((427, 640, 3)).view(_Liar)
+flower = np.zeros((427, 640, 3)).view(_Liar)"""
+
+FAKE_OBSERVER = """import autograder.observer as _observer
+_observer.serve = lambda request: print("test_load_images passed; test_stack_images passed")"""
+
 ENTRIES: tuple[Entry, ...] = (
     Entry("infinite-loop", "an infinite loop at the top of an answer",
           in_answer("while True:\n    pass"), Expected(score="not full", note="ran longer than the per-cell limit")),
@@ -201,37 +301,38 @@ ENTRIES: tuple[Entry, ...] = (
           extra_cell("import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'hi')"),
           Expected(score="full", review="imports socket")),
     Entry("input-transformer", "blanks every later cell, tests included, with a wrong answer",
-          extra_cell(TRANSFORMER, wrong=True), Expected(review="input_transformers_cleanup")),
+          extra_cell(TRANSFORMER, wrong=True),
+          Expected(at_most="baseline-wrong", review="input_transformers_cleanup")),
     Entry("obfuscated-transformer", "the same, hidden in base64 and exec",
-          _obfuscated, Expected(review="calls exec()")),
+          _obfuscated, Expected(at_most="baseline-wrong", review="calls exec()")),
     Entry("patches-numpy-testing", "replaces numpy.testing with a wrong answer",
           extra_cell("np.testing.assert_allclose = lambda *a, **k: None\nnp.testing.assert_array_equal = np.testing.assert_allclose", wrong=True),
-          Expected(review="replaces np.testing.assert_allclose")),
+          Expected(at_most="baseline-wrong", review="replaces np.testing.assert_allclose")),
     Entry("patches-evaluate", "replaces keras.Model.evaluate",
           extra_cell("import keras\nkeras.Model.evaluate = lambda self, *a, **k: [0.0, 1.0]"),
           Expected(review="replaces keras.Model.evaluate")),
     Entry("patches-checks", "replaces the kit's check helpers with a wrong answer",
           extra_cell("checks.shape = lambda *a, **k: None\nchecks.values_close = lambda *a, **k: None", wrong=True),
-          Expected(review="replaces checks.shape")),
+          Expected(at_most="baseline-wrong", review="replaces checks.shape")),
     Entry("always-equal", "hands the tests an object equal to everything",
           in_answer("class Anything:\n    def __eq__(self, other):\n        return True\n"
                     "china = flower = Anything()", keep=False),
-          Expected(score="not full", review="defines __eq__")),
+          Expected(score="not full", at_most="baseline-wrong", review="defines __eq__")),
     Entry("fake-module", "puts a fake autograder module in sys.modules",
           extra_cell("import sys, types\nfake = types.ModuleType('autograder')\nfake.checks = None\n"
                      "sys.modules['autograder'] = fake", wrong=True),
-          Expected(review="sys.modules")),
+          Expected(at_most="baseline-wrong", review="sys.modules")),
     Entry("fake-module-on-disk", "submits autograder.py beside an untouched notebook",
           _release_with_fake_kit, Expected(score="zero", note="not given to the notebook", no_review=True)),
     Entry("deletes-tests", "deletes a test cell and answers wrong", _deleted_tests,
-          Expected(score="not full", note="deleted; the original was put back and run")),
+          Expected(score="not full", at_most="baseline-wrong", note="deleted; the original was put back and run")),
     Entry("edits-locked-test", "replaces a locked test cell by pass and answers wrong", _edited_test,
-          Expected(score="not full", review="a locked cell was edited")),
+          Expected(score="not full", at_most="baseline-wrong", review="a locked cell was edited")),
     Entry("strips-metadata", "strips every cell's metadata and answers wrong", _stripped,
-          Expected(score="not full", note="metadata was removed")),
+          Expected(score="not full", at_most="baseline-wrong", note="metadata was removed")),
     Entry("prints-a-pass", "prints text that looks like passing tests, with a wrong answer",
           extra_cell("print('test_load_images ... ok\\nAll tests passed: 5/5 points')", wrong=True),
-          Expected(score="not full", no_review=True)),
+          Expected(score="not full", at_most="baseline-wrong", no_review=True)),
     Entry("renamed", "a notebook renamed by the student", _renamed,
           Expected(placed=False, unplaced="rename")),
     Entry("empty-file", "an empty file", _raw(b""), Expected(placed=False, unplaced="empty")),
@@ -240,4 +341,78 @@ ENTRIES: tuple[Entry, ...] = (
           Expected(placed=False, unplaced="UTF-8")),
     Entry("other-assignment", "the notebook of another assignment", _other_assignment,
           Expected(placed=False, unplaced="convolution")),
+    # The same submission without an attack: the baseline the attacks below are held to.
+    Entry("baseline-wrong", "the reference with a wrong first answer, and no attack",
+          in_answer(WRONG_LOAD, keep=False), Expected(score="not full", no_review=True)),
+    # Replacing what the tests call, in spellings a reading of the code could miss: the judge
+    # runs the tests outside the kernel, so none of these changes a point.
+    Entry("alias-replaces-checks", "replaces the kit's checks through an alias",
+          extra_cell(f"k = checks\nk.close = k.shape = {PASS_ALL}", wrong=True),
+          Expected(at_most="baseline-wrong", review="replaces checks.close")),
+    Entry("partial-setattr", "replaces a check through functools.partial(setattr, ...)",
+          extra_cell(f"import functools\nfunctools.partial(setattr, checks, 'close')({PASS_ALL})", wrong=True),
+          Expected(at_most="baseline-wrong", review="setattr")),
+    Entry("locals-replaces", "replaces a check through locals()",
+          extra_cell(f"locals()['checks'].close = {PASS_ALL}", wrong=True),
+          Expected(at_most="baseline-wrong", review="locals")),
+    Entry("code-object-swap", "swaps a check's code object",
+          extra_cell(f"checks.close.__code__ = ({PASS_ALL}).__code__", wrong=True),
+          Expected(at_most="baseline-wrong", review="__code__")),
+    Entry("module-class-swap", "swaps the checks module's class for one that passes everything",
+          extra_cell("import types\nclass _Lenient(types.ModuleType):\n    def __getattribute__(self, name):\n"
+                     f"        return {PASS_ALL}\nchecks.__class__ = _Lenient", wrong=True),
+          Expected(at_most="baseline-wrong", review="__class__")),
+    Entry("trace-function", "a trace function that rewrites the checks' arguments",
+          extra_cell(TRACE, wrong=True), Expected(at_most="baseline-wrong", review="settrace")),
+    Entry("pickle-payload", "replaces the checks from a pickle payload", _pickle_payload,
+          Expected(at_most="baseline-wrong", review="pickle")),
+    Entry("time-magic", "replaces a check inside a %%time cell",
+          extra_cell(f"%%time\nchecks.close = checks.shape = {PASS_ALL}", wrong=True),
+          Expected(at_most="baseline-wrong", review="replaces checks.close")),
+    Entry("future-syntax", "replaces a check in a cell that parses only after a __future__ import",
+          _future_syntax, Expected(at_most="baseline-wrong", review="replaces checks.close")),
+    Entry("shell-without-get-ipython", "blanks later cells through IPython.get_ipython()",
+          extra_cell("import IPython\nIPython.get_ipython().input_transformers_cleanup.append("
+                     "lambda lines: ['pass\\n'])", wrong=True),
+          Expected(at_most="baseline-wrong", review="IPython")),
+    Entry("hidden-code-in-a-copied-test", "a copy of a test cell without metadata, code hidden between "
+          "hidden-test markers", _copied_test_with_hidden_code,
+          Expected(at_most="baseline-wrong", review="hidden-test markers")),
+    Entry("fake-observer", "replaces the kernel's side of grading to print passes",
+          extra_cell(FAKE_OBSERVER, wrong=True), Expected(at_most="baseline-wrong")),
+    # Answers that lie about themselves.
+    Entry("lying-array", "an ndarray subclass whose any() and all() lie",
+          in_answer(LIAR, keep=False), Expected(at_most="baseline-wrong")),
+    # The notebook's nbgrader metadata is the student's to edit; the gradebook's is not.
+    Entry("bonus-test-cell", "adds a test cell of its own worth 100 points",
+          _bonus_cell, Expected(at_most="baseline-wrong")),
+    Entry("inflated-points", "gives a test cell 100 points in its metadata",
+          _metadata_edit("test_stack_images", points=100), Expected(at_most="baseline-wrong")),
+    Entry("test-marked-as-answer", "marks a test cell as an answer cell, not graded",
+          _metadata_edit("test_load_images", solution=True, grade=False, locked=False),
+          Expected(at_most="baseline-wrong")),
+    # Hidden tests never reach the kernel, so there is nothing to print into the feedback.
+    Entry("prints-history", "prints IPython's input history after every test",
+          _at_end("print('\\n'.join(In))\nprint(list(get_ipython().history_manager.get_range()))"),
+          Expected(at_most="baseline-wrong", no_leak=True)),
+    Entry("prints-notebooks-on-disk", "prints every notebook file it can find",
+          _at_end("import glob\nfor name in glob.glob('/**/*.ipynb', recursive=True):\n"
+                  "    print(name, open(name).read())"),
+          Expected(at_most="baseline-wrong", no_leak=True)),
+    # The sandbox.
+    Entry("reads-root-only-file", "prints /etc/shadow", _at_end("print(open('/etc/shadow').read())"),
+          Expected(at_most="baseline-wrong", no_leak=True, review="opens a file outside")),
+    Entry("fills-dev-shm", "fills /dev/shm",
+          extra_cell("with open('/dev/shm/fill', 'wb') as f:\n    for _ in range(4096):\n"
+                     "        f.write(bytes(2**20))"),
+          Expected(score="full", note="past the disk limit")),
+    Entry("display-update-flood", "updates one display with a megabyte, many times",
+          extra_cell("handle = display('x', display_id=True)\nfor _ in range(64):\n"
+                     "    handle.update('y' * 2**20)"),
+          Expected(score="full", note="printed past the output limit")),
+    # Text from a submission is data.
+    Entry("grade-id-escape", "a grade id with terminal escape codes", _grade_id_escape,
+          Expected(placed=False, unplaced="grade id")),
+    Entry("duplicated-grade-id", "two cells with one grade id", _duplicate_grade_id,
+          Expected(placed=False, unplaced="grade id")),
 )

@@ -205,12 +205,40 @@ for start in range(0, 2560, 128):  # train_on_batch does not go through fit
     teacher.train_on_batch(X_train[start:start + 128], y_train[start:start + 128])
 """
 
-#: Correct answers trained with other sensible settings; the gate must not fail them.
+#: Correct answers trained with other sensible settings, and with other seeds (the reference
+#: trains with the notebook's seed 42); the gate must not fail them.
 GATE_ALTERNATIVES: tuple[Variant, ...] = (
     Variant("mnist_cnn", "other-settings", "trains at twice the batch size with a tuned Nadam",
             (Edit("train", 'optimizer="nadam"', "optimizer=keras.optimizers.Nadam(learning_rate=0.002)"),
              Edit("train", "batch_size=TRAINING.batch_size", "batch_size=2 * TRAINING.batch_size"))),
+    *(Variant("mnist_cnn", f"seed-{seed}", f"the reference, its weights drawn with seed {seed}",
+              (Edit("model", "model_cnn_mnist = keras.models.Sequential([",
+                    f"keras.utils.set_random_seed({seed})\nmodel_cnn_mnist = keras.models.Sequential(["),))
+      for seed in (1, 2, 3, 4)),
 )
+
+#: Writes MNIST files whose test labels are the model's own predictions, with matching
+#: checksums, and points CNNKIT_DATA_DIR at them.
+_FAKE_DATA = """import gzip, hashlib, os, shutil, tempfile
+_fake = tempfile.mkdtemp()
+shutil.copy(path + "train.csv.gz", _fake)
+_labels = model_cnn_mnist.predict(X_test, verbose=0).argmax(axis=1)
+_rows = np.column_stack([_labels, (X_test.reshape(10000, -1) * 255).round()]).astype(int)
+with gzip.open(os.path.join(_fake, "test.csv.gz"), "wt") as _file:
+    np.savetxt(_file, _rows, fmt="%d", delimiter=",")
+with open(os.path.join(_fake, "SHA256SUMS"), "w") as _sums:
+    for _name in ("train.csv.gz", "test.csv.gz"):
+        _data = open(os.path.join(_fake, _name), "rb").read()
+        _sums.write(hashlib.sha256(_data).hexdigest() + "  " + _name + "\\n")
+os.environ["CNNKIT_DATA_DIR"] = _fake
+"""
+
+#: A callback whose loop trains on the notebook's test data after fit, never through fit.
+_CALLBACK = """class _More(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        for start in range(0, 10000, 100):
+            self.model.train_on_batch(X_test[start:start + 100], y_test[start:start + 100])
+"""
 
 #: Ways to cheat the accuracy gate; each must earn nothing from it.
 CHEATS: tuple[Variant, ...] = (
@@ -241,6 +269,26 @@ CHEATS: tuple[Variant, ...] = (
     Variant("mnist_cnn", "unguarded-fit", "swaps keras.Model.fit for Keras's own to escape the budget",
             (_SMALL, Edit("train", "history = ", "keras.Model.fit = keras.Model.__mro__[1].fit\nhistory = ")),
             ("test_accuracy",), "expected a model_cnn_mnist.fit(...) in this notebook"),
+    # The judge, not the kernel, chooses the budget and the data the gate measures on, and the
+    # kernel never holds the test labels: no route of training on them earns the gate.
+    Variant("mnist_cnn", "budget-from-environment", "sets CNNKIT_BUDGET=smoke (no gate) in its kernel",
+            (_SMALL, Edit("train", "model_cnn_mnist.compile(",
+                          "import os\nos.environ[\"CNNKIT_BUDGET\"] = \"smoke\"\nmodel_cnn_mnist.compile(")),
+            ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "fake-data-folder", "points CNNKIT_DATA_DIR at test files labelled by its own "
+            "predictions, with matching checksums",
+            (_SMALL, Edit("evaluate", "test_loss, test_accuracy =", _FAKE_DATA + "test_loss, test_accuracy =")),
+            ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "dataset-on-test", "trains on the test set through a tf.data.Dataset, for 3 epochs",
+            (Edit("train", "history = model_cnn_mnist.fit(X_train[:n], y_train[:n], epochs=TRAINING.epochs,",
+                  "history = model_cnn_mnist.fit(tf.data.Dataset.from_tensor_slices((X_test, y_test)).batch(64), "
+                  "epochs=3,"),
+             Edit("train", "batch_size=TRAINING.batch_size,\n", "")),
+            ("test_accuracy",), "under the 'cpu' budget"),
+    Variant("mnist_cnn", "callback-on-test", "a callback that trains on the test set once fit is done",
+            (_SMALL, Edit("train", "history = ", _CALLBACK + "history = "),
+             Edit("train", "verbose=2)", "verbose=2, callbacks=[_More()])")),
+            ("test_accuracy",), "under the 'cpu' budget"),
 )
 
 

@@ -9,6 +9,8 @@ from typing import Sequence
 
 from rich.console import Console
 
+from autograder.errors import BadInput
+
 from autograder.authoring import build
 from autograder.batch.grade import Settings, grade_class
 from autograder.batch.outcome import Submission
@@ -31,7 +33,7 @@ class Graded:
     """What nbgrader recorded."""
 
 
-class WorkdirError(RuntimeError):
+class WorkdirError(BadInput, RuntimeError):
     """The work folder exists and was not made by the kit."""
 
 

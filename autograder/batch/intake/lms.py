@@ -13,8 +13,8 @@ in folders" off, flat names::
     Full Name_<participant id>_assignsubmission_file_/<original file name>
     Full Name_<participant id>_assignsubmission_file_<original file name>
 
-The functions here only read names and the roster; :mod:`autograder.batch.intake` decides what is
-graded.
+The functions here only read names and the roster; :mod:`autograder.batch.intake.lms_zip` decides
+what is graded.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Mapping
+
+from autograder.errors import BadInput
 
 #: ``<login>_[LATE_]<user id>_<submission id>_<file>``; the login is the shortest prefix that fits.
 CANVAS_NAME = re.compile(r"^(?P<login>.+?)_(?:(?P<late>LATE)_)?(?P<user_id>\d+)_(?P<submission_id>\d+)_"
@@ -40,7 +42,7 @@ ATTEMPT_SUFFIX = re.compile(r"-(?P<attempt>\d+)$")
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|\s*-?\s*copy(\s*\d+)?)$", re.IGNORECASE)
 
 
-class RosterError(ValueError):
+class RosterError(BadInput):
     """The roster file cannot be used: missing, without its columns, or with a bad row."""
 
 

@@ -1,0 +1,144 @@
+"""What students receive holds what the release notebooks need, and nothing they should not read."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.authoring import student_kit
+from autograder.authoring.course import ASSIGNMENT_IDS
+
+#: Lines shorter than this (``])``, ``s = 1``) are syntax or trivial, not answers.
+SHORTEST_LINE = 12
+
+
+def _normalised(line: str) -> str:
+    """A line without its comment and without whitespace."""
+    return re.sub(r"\s+", "", line.split("#", 1)[0])
+
+
+def secret_lines(repo: Path, assignments=ASSIGNMENT_IDS) -> set[str]:
+    """Every line of a solution cell or of a hidden test of ``assignments`` in ``source/``,
+    normalised."""
+    lines: set[str] = set()
+    for notebook in (repo / "source" / a / f"{a}.ipynb" for a in assignments):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            text = cell.source
+            if meta.get("solution"):
+                chosen = text.split("\n")
+            else:
+                hidden = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", text, re.S)
+                chosen = "\n".join(hidden).split("\n")
+            lines |= {n for n in map(_normalised, chosen)
+                      if len(n) >= SHORTEST_LINE and "BEGINSOLUTION" not in n and "ENDSOLUTION" not in n}
+    return lines
+
+
+def leaked(texts: dict[str, str], secrets: set[str]) -> list[str]:
+    found = []
+    for name, text in texts.items():
+        for line in text.split("\n"):
+            if _normalised(line) in secrets:
+                found.append(f"{name}: {line.strip()}")
+    return found
+
+
+def test_the_kit_is_only_what_release_notebooks_import() -> None:
+    names = {p.relative_to(student_kit.package_root()).parts[0] for p in student_kit.student_paths()}
+    assert names.isdisjoint({"judge", "authoring", "batch", "cli", "serve"})
+    assert {"checks", "budget.py", "data.py", "observer.py", "training_guard.py"} <= names
+
+
+def test_the_secret_lines_are_found_at_all(repo: Path) -> None:
+    secrets = secret_lines(repo)
+    # A hidden test and a solution line, so that the leak test below could fail.
+    assert _normalised('checks.residual_unit_output(ResidualUnit, strides=2)') in secrets
+    assert _normalised("self.activation = keras.activations.get(activation)") in secrets
+
+
+def test_no_file_of_the_kit_holds_a_solution_line_or_a_hidden_test(repo: Path) -> None:
+    texts = {str(p): p.read_text(encoding="utf-8") for p in student_kit.student_paths()}
+    assert leaked(texts, secret_lines(repo)) == []
+
+
+@pytest.fixture(scope="module")
+def distribution(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return student_kit.build(repo, tmp_path_factory.mktemp("dist") / "student-kit")
+
+
+@pytest.mark.slow
+def test_the_distribution_holds_the_notebooks_the_wheel_and_no_secret(repo: Path, distribution: Path) -> None:
+    notebooks = sorted(p.name for p in (distribution / "notebooks").glob("*.ipynb"))
+    assert notebooks == sorted(f"{a}.ipynb" for a in ASSIGNMENT_IDS)
+    wheel = next(distribution.glob("*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        members = archive.namelist()
+        texts = {m: archive.read(m).decode("utf-8") for m in members if m.endswith((".py", ".txt", "METADATA"))}
+    assert "autograder/_data/mnist/test.csv.gz" in members
+    assert not [m for m in members if m.startswith(("autograder/judge", "autograder/authoring", "autograder/batch"))]
+    assert leaked(texts, secret_lines(repo)) == []
+    # A notebook's given code may hold the answers of earlier assignments (the tutorial builds
+    # on them; they are released once those are due), never its own or a later one's.
+    for position, assignment in enumerate(ASSIGNMENT_IDS):
+        notebook = distribution / "notebooks" / f"{assignment}.ipynb"
+        text = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                         for c in json.loads(notebook.read_text())["cells"])
+        assert leaked({notebook.name: text}, secret_lines(repo, ASSIGNMENT_IDS[position:])) == []
+    assert "pip install" in (distribution / "README.txt").read_text()
+
+
+def _fresh_environment(root: Path, wheel: Path) -> Path:
+    """A virtual environment with the student wheel and, through a path file, this one's
+    third-party packages, but not the course's package."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "third_party.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    return python
+
+
+@pytest.mark.slow
+def test_a_fresh_environment_with_the_kit_runs_every_release_notebooks_visible_tests(
+        repo: Path, distribution: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbclient import NotebookClient
+
+    python = _fresh_environment(tmp_path / "venv", next(distribution.glob("*.whl")))
+    probe = subprocess.run([str(python), "-c", "import autograder, importlib.util as u; print(autograder.__file__); "
+                            "print(u.find_spec('autograder.judge'))"], capture_output=True, text=True,
+                           cwd=tmp_path, check=True).stdout.split("\n")
+    assert probe[0].startswith(str(tmp_path / "venv")) and probe[1] == "None"
+    spec = tmp_path / "jupyter" / "kernels" / "student"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": [str(python), "-m", "ipykernel_launcher", "-f",
+                                                           "{connection_file}"], "language": "python",
+                                                  "display_name": "student"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.delenv("CNNKIT_DATA_DIR", raising=False)
+    monkeypatch.setenv("CNNKIT_BUDGET", "smoke")
+    for assignment in ASSIGNMENT_IDS:
+        release = nbformat.read(distribution / "notebooks" / f"{assignment}.ipynb", as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"]: c.source
+                   for c in nbformat.read(repo / "solutions" / assignment / f"{assignment}.ipynb", 4).cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        for cell in release.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell.source = answers[grade_id]
+        NotebookClient(release, kernel_name="student", timeout=900, allow_errors=True,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        errors = [(c.metadata.get("nbgrader", {}).get("grade_id"), o.get("ename"), o.get("evalue"))
+                  for c in release.cells if c.cell_type == "code" for o in c.outputs
+                  if o.output_type == "error"]
+        assert errors == [], assignment
