@@ -11,17 +11,21 @@ from autograder import settings
 from autograder.authoring.course import COURSE_ID
 from autograder.authoring.preprocessors import HideHiddenTests, StripSolutionMarkers
 from autograder.judge.execute import JudgedExecute
+from autograder.judge.testbook import SettleMetadata
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     IncludeHeaderFooter,
     LimitOutput,
     LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -57,6 +61,17 @@ c.OverwriteCells.add_missing_cells = True
 
 # Timeouts are per cell (nbgrader's default, 30 s, interrupts a training cell).
 c.Execute.timeout = int(settings.CELL_TIMEOUT.get())
+
+# A notebook's nbgrader metadata is the student's to edit, the gradebook's is not: every cell's
+# is set from the gradebook by grade id first (an unknown id makes it the student's own cell).
+c.Autograde.sanitize_preprocessors = [
+    SettleMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 # The student's kernel runs the student's cells and the notebook's given code; every test cell
 # is judged outside it, from observations, by the kit's judge (autograder/judge/execute.py).

@@ -16,6 +16,15 @@ os.environ.setdefault("CNNKIT_BUDGET", "smoke")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives the browser ``browser``, whichever file it is in, so that the
+    quick tier (``-m "not slow and not browser and not postgres and not dask and not server"``)
+    never starts one."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The course repository."""

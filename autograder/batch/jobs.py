@@ -127,3 +127,5 @@ class RunResult:
     notes: tuple[str, ...] = ()
     """What went wrong in the run, one sentence each (a timeout in a cell, a dead kernel, a
     restored test cell, an ignored file)."""
+    judge_seconds: float = 0.0
+    """Seconds the judge spent deciding the test cells (0 when unknown)."""

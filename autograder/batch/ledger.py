@@ -90,7 +90,8 @@ class Ledger:
         notebook = gzip.decompress(blob) if blob is not None else None
         details = json.loads(row.details or "{}")
         return RunResult(row.job_key, notebook, row.seconds, row.cell_seconds, row.worker, row.reason,
-                         flags=tuple(details.get("flags", ())), notes=tuple(details.get("notes", ())))
+                         flags=tuple(details.get("flags", ())), notes=tuple(details.get("notes", ())),
+                         judge_seconds=float(details.get("judge_seconds", 0.0)))
 
     def store(self, student: str, assignment: str, result: RunResult) -> None:
         """Keep ``result`` under its job key (replacing an earlier one)."""
@@ -101,7 +102,8 @@ class Ledger:
                 job_key=result.key, student=student, assignment=assignment, notebook=notebook,
                 reason=result.reason, seconds=result.seconds, cell_seconds=result.cell_seconds,
                 worker=result.worker, created=datetime.now(timezone.utc),
-                details=json.dumps({"flags": list(result.flags), "notes": list(result.notes)})))
+                details=json.dumps({"flags": list(result.flags), "notes": list(result.notes),
+                                    "judge_seconds": result.judge_seconds})))
 
     def mark(self, student: str, assignment: str, key: str, status: str) -> None:
         """Say that ``key``'s grades are now the gradebook's for ``student``'s ``assignment``."""

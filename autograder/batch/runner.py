@@ -27,7 +27,10 @@ import nbformat
 from autograder.batch import sandbox
 from autograder.batch.review import locked, problems, scan
 from autograder.batch.jobs import Job, RunResult
+from autograder import data, settings
+from autograder.authoring import student_kit
 from autograder.budget import BUDGET_ENV
+from autograder.judge import withheld
 from autograder.authoring.nbgrader_run import nbgrader_env
 
 
@@ -88,13 +91,13 @@ def lay_out(job: Job, root: Path, config: str | None = None) -> Path:
     (root / "nbgrader_config.py").write_text(job.config if config is None else config, encoding="utf-8")
     (root / "gradebook.db").write_bytes(job.template)
     folder = root / "submitted" / job.student / job.assignment
-    for name, data in job.files.items():
+    for name, content in job.files.items():
         target = (folder / name).resolve()
         if not target.is_relative_to(folder.resolve()):
             raise ValueError(f"{job.student}/{job.assignment}: file name {name!r} leaves the "
                              f"submission folder.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        target.write_bytes(content)
     return folder
 
 
@@ -106,7 +109,8 @@ KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CNNKIT_DATA_DIR", "CNNK
 def run_environment(job: Job, root: Path) -> dict[str, str]:
     """The environment of the ``nbgrader autograde`` process (and of an unsandboxed kernel)."""
     base = {name: os.environ[name] for name in KEPT_ENV if name in os.environ}
-    extra = {BUDGET_ENV: job.budget, "JUPYTER_PATH": str(root / "jupyter"),
+    extra = {BUDGET_ENV: job.budget, settings.CACHE.name: str(settings.cache_dir()),
+             "JUPYTER_PATH": str(root / "jupyter"),
              "JUPYTER_RUNTIME_DIR": str(root / "runtime"), "JUPYTER_CONFIG_DIR": str(root / "jupyter"),
              "JUPYTER_DATA_DIR": str(root / "jupyter"), "HOME": str(root / "home"),
              "PYTHONNOUSERSITE": "1"}
@@ -121,7 +125,7 @@ def run_environment(job: Job, root: Path) -> dict[str, str]:
 
 
 def private_config(job: Job, root: Path, *, truth: Path | None = None,
-                   kernel_data: Path | None = None) -> str:
+                   kernel_data: Path | None = None, stats: Path | None = None) -> str:
     """The course's configuration plus the runner's settings: judged and guarded execution under
     the job's budget (the accuracy gate measuring on ``truth``, the MNIST folder with the real
     labels, while the kernel reads ``kernel_data``), the per-cell limit, and a kernel that talks
@@ -134,6 +138,7 @@ def private_config(job: Job, root: Path, *, truth: Path | None = None,
         "JudgedExecute.budget": repr(job.budget),
         **({"JudgedExecute.truth_data": repr(str(truth))} if truth is not None else {}),
         **({"JudgedExecute.kernel_data": repr(str(kernel_data))} if kernel_data is not None else {}),
+        **({"JudgedExecute.stats_file": repr(str(stats))} if stats is not None else {}),
         "Execute.timeout": repr(int(job.limits.cell_seconds)),
         "Execute.error_on_timeout": repr({
             "ename": "CellTimeoutError",
@@ -172,13 +177,36 @@ class _Tail:
         return self.text
 
 
+def _kernel_view(kit_dir: Path | None, data_dir: Path | None) -> tuple[Path, Path, Path | None]:
+    """What the kernel is given, made once per worker in the grader's cache: the student kit's
+    modules, and the MNIST folder with the test labels withheld; and the grader's own MNIST
+    folder (None when there is none: an assignment without MNIST still grades)."""
+    cache = settings.cache_dir()
+    kit_dir = kit_dir or student_kit.modules_dir(cache)
+    try:
+        truth: Path | None = data.find_mnist_dir()
+        data.verify(truth)
+    except data.DataError:
+        truth = None
+    if data_dir is None:
+        data_dir = withheld.kernel_view(truth, cache) if truth is not None else _empty(cache)
+    return kit_dir, data_dir, truth
+
+
+def _empty(cache: Path) -> Path:
+    folder = cache / "no-data"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    return folder
+
+
 def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None,
             data_dir: Path | None = None) -> RunResult:
     """Grade ``job`` in a fresh private course folder and return the executed notebook.
 
-    The kernel sees ``kit_dir`` (a folder holding the student package ``autograder/``) and
-    ``data_dir`` (the MNIST files it may see). Never raises for a problem of the submission: the
-    reason comes back in the result.
+    The kernel sees ``kit_dir`` (a folder holding the student package ``autograder/``; default:
+    the student kit of this installation) and ``data_dir`` (the MNIST files it may see; default:
+    this installation's, the test labels withheld); the judge measures on the real ones. Never
+    raises for a problem of the submission: the reason comes back in the result.
     """
     with _RUNNING_LOCK:
         stops = _STOPS
@@ -188,7 +216,9 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
     isolation = sandbox.probe()
     groups: tuple[str, ...] = ()
     try:
-        folder = lay_out(job, root, private_config(job, root))
+        kit_dir, data_dir, truth = _kernel_view(kit_dir, data_dir)
+        folder = lay_out(job, root, private_config(job, root, truth=truth, kernel_data=data_dir,
+                                                   stats=root / "judge.json"))
         notes: list[str] = []
         notebook_name = f"{job.assignment}.ipynb"
         for extra in sorted(set(job.files) - {notebook_name, "timestamp.txt"}):
@@ -198,20 +228,17 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
             submitted = json.loads(job.files.get(notebook_name, b"{}").decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             submitted = {}
-        flags = scan.scan_notebook(submitted, job.locked)
-        locked_flags, locked_notes = locked.locked_problems(submitted, job.locked)
-        flags += locked_flags
-        notes += locked_notes
+        scanned = scan.scan_submission(submitted, job.locked)
+        flags = list(scanned.reports)
+        for found_flags, found_notes in (locked.locked_problems(submitted, job.locked),
+                                         locked.metadata_changes(submitted, job.layout)):
+            flags += found_flags
+            notes += found_notes
         if locked.repair(submitted, job):
             (folder / notebook_name).write_text(json.dumps(submitted), encoding="utf-8")
         for name in ("runtime", "home", "jupyter"):
             (root / name).mkdir(exist_ok=True)
         groups = sandbox.make_groups(isolation, root.name, job.limits)
-        if kit_dir is None or data_dir is None:
-            # FALLBACK for callers that pass no student distribution: one made from this
-            # installation (see sandbox.fallback_kit), until every caller passes its own.
-            fallback = sandbox.fallback_kit(root / "fallback")
-            kit_dir, data_dir = kit_dir or fallback[0], data_dir or fallback[1]
         work = root / "autograded" / job.student / job.assignment
         sandbox.write_kernelspec(root / "jupyter", sandbox.settings_for(
             job.limits, root / "runtime", isolation, groups, kit_dir=kit_dir, data_dir=data_dir))
@@ -261,16 +288,25 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
             return RunResult(job.key, None, seconds, 0.0, worker,
                              f"nbgrader autograde exited with status {process.returncode}: "
                              f"{_last_error(output)}", output, flags=tuple(flags), notes=tuple(notes))
-        data = executed.read_bytes()
-        nb = nbformat.reads(data.decode("utf-8"), 4)
+        executed_bytes = executed.read_bytes()
+        nb = nbformat.reads(executed_bytes.decode("utf-8"), 4)
         notes += problems.cell_problems(nb)
+        flags += scan.unreadable_cells_that_ran(nb, scanned.unparsed)
         if not isolation.available:
             notes.append("ran without isolation: " + isolation.problem + ".")
-        return RunResult(job.key, data, seconds, cell_seconds(nb), worker, "", output,
-                         flags=tuple(flags), notes=tuple(notes))
+        return RunResult(job.key, executed_bytes, seconds, cell_seconds(nb), worker, "", output,
+                         flags=tuple(flags), notes=tuple(notes), judge_seconds=_judge_seconds(root))
     finally:
         sandbox.remove_groups(groups)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _judge_seconds(root: Path) -> float:
+    """Seconds the judge spent in the notebook's tests (its stats file), 0 when unknown."""
+    try:
+        return float(json.loads((root / "judge.json").read_text(encoding="utf-8"))["judge_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
 
 
 def _progress(root: Path) -> str:

@@ -6,11 +6,11 @@ It walks the notebook as nbgrader does, with the guarded execution of
 :class:`~autograder.judge.guarded_execute.GuardedExecute` (output limit, dead kernel, progress),
 and changes two things:
 
-* **Where each cell's identity comes from.** Before anything runs, every cell's nbgrader
-  metadata is set from the gradebook by its grade id (test or answer, locked, points); a cell
-  whose grade id the gradebook does not know loses its nbgrader metadata and is the student's
-  own code. nbgrader's own grading (``SaveAutoGrades``) then reads metadata the student could not
-  choose.
+* **Where each cell's identity comes from.** Every cell's nbgrader metadata is set from the
+  gradebook by its grade id (:class:`~autograder.judge.testbook.SettleMetadata` does it before
+  nbgrader's sanitizing, and again here): a cell whose grade id the gradebook does not know is the
+  student's own code. nbgrader's own grading (``SaveAutoGrades``) then reads metadata the student
+  could not choose.
 * **Where a test runs.** A test cell's code, as the gradebook holds it (hidden tests included),
   never reaches the kernel. At the test's place in the notebook the judge runs it here
   (:func:`~autograder.judge.verdict.run_test`), asking the kernel for observations of the
@@ -21,12 +21,13 @@ and changes two things:
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
-from nbgrader.api import Gradebook
 from traitlets import Unicode
 
 from autograder import budget as budgets
@@ -36,46 +37,7 @@ from autograder.judge.accuracy import Gate
 from autograder.judge.channel import Channel
 from autograder.judge.guarded_execute import GuardedExecute, error_output
 from autograder.judge.namespace import KernelData, judge_namespace
-
-
-class TestBook:
-    """The assignment's cells as the gradebook defines them, for one notebook."""
-
-    def __init__(self, resources: dict) -> None:
-        info = resources["nbgrader"]
-        self.tests: dict[str, str] = {}
-        self.metadata: dict[str, dict] = {}
-        with Gradebook(info["db_url"]) as gb:
-            notebook = gb.find_notebook(info["notebook"], info["assignment"])
-            graded = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
-            answers = {cell.name for cell in notebook.solution_cells}
-            tasks = {cell.name for cell in notebook.task_cells}
-            for cell in notebook.source_cells:
-                entry = {"grade": cell.name in graded, "grade_id": cell.name, "locked": bool(cell.locked),
-                         "solution": cell.name in answers, "task": cell.name in tasks,
-                         "schema_version": 3}
-                if cell.name in graded:
-                    entry["points"] = graded[cell.name]
-                self.metadata[cell.name] = entry
-                if cell.name in graded and cell.name not in answers and cell.cell_type == "code":
-                    self.tests[cell.name] = cell.source
-
-    def settle(self, nb: NotebookNode) -> list[str]:
-        """Set every cell's nbgrader metadata from the gradebook (in place); the grade ids of
-        cells the gradebook does not know, whose metadata is removed."""
-        unknown = []
-        for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader")
-            if meta is None:
-                continue
-            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-            if grade_id in self.metadata:
-                kept = {k: v for k, v in meta.items() if k in ("checksum", "cell_type")}
-                cell.metadata["nbgrader"] = NotebookNode({**kept, **self.metadata[grade_id]})
-            else:
-                unknown.append(str(grade_id))
-                del cell.metadata["nbgrader"]
-        return unknown
+from autograder.judge.testbook import TestBook
 
 
 class JudgedExecute(GuardedExecute):
@@ -89,12 +51,16 @@ class JudgedExecute(GuardedExecute):
     kernel_data = Unicode("", help="The MNIST folder as the student's kernel sees it (under cnnkit "
                                    "grade, a copy with the test labels withheld). Empty: the same "
                                    "as truth_data.").tag(config=True)
+    stats_file = Unicode("", help="Where to write, as JSON, how long the judge took (seconds in "
+                                  "tests, requests to the kernel); empty: nowhere.").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._book: TestBook | None = None
         self._namespace: dict[str, Any] = {}
         self._channel: Channel | None = None
+        self._judge_seconds = 0.0
+        self._tests = 0
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self._book = TestBook(resources)
@@ -110,7 +76,20 @@ class JudgedExecute(GuardedExecute):
         self._namespace = judge_namespace(gate=Gate(budgets.BUDGETS[name], truth),
                                          kernel_data=KernelData(kernel_view, settings.cache_dir()))
         self._channel = None
-        return super().preprocess(nb, resources, km)
+        self._judge_seconds = 0.0
+        self._tests = 0
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._write_stats()
+
+    def _write_stats(self) -> None:
+        if not self.stats_file:
+            return
+        stats = {"judge_seconds": round(self._judge_seconds, 4), "tests": self._tests,
+                 "requests": self._channel.requests if self._channel else 0,
+                 "request_seconds": round(self._channel.seconds, 4) if self._channel else 0.0}
+        Path(self.stats_file).write_text(json.dumps(stats), encoding="utf-8")
 
     def _test_source(self, cell: NotebookNode) -> str | None:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -132,8 +111,11 @@ class JudgedExecute(GuardedExecute):
             self._channel = Channel(self.kc, alive=self.kc.is_alive, timeout=float(self.timeout or 900),
                                     loop=asyncio.get_running_loop())
         grade_id = cell.metadata["nbgrader"]["grade_id"]
+        start = time.monotonic()
         found = await asyncio.to_thread(verdict.run_test, source, f"<test {grade_id}>",
                                         self._namespace, self._channel)
+        self._judge_seconds += time.monotonic() - start
+        self._tests += 1
         cell.outputs = found.outputs
         cell.execution_count = None
         if found.kernel_died:

@@ -16,6 +16,8 @@ come from the kernel (:mod:`autograder.judge.verdict`):
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 import types
 from pathlib import Path
 from typing import Any
@@ -56,10 +58,10 @@ class KernelData:
         table = data.read_table(self.folder / name)
         if stored is not None:
             stored.parent.mkdir(parents=True, exist_ok=True)
-            partial = stored.with_suffix(f".{id(self)}.tmp")
-            with open(partial, "wb") as handle:
-                np.save(handle, table, allow_pickle=False)
-            partial.replace(stored)
+            handle, partial = tempfile.mkstemp(prefix=f".{stored.name}.", dir=stored.parent)
+            with os.fdopen(handle, "wb") as file:
+                np.save(file, table, allow_pickle=False)
+            os.replace(partial, stored)
         return table
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +52,8 @@ def kernel_view(truth: Path, cache: Path) -> Path:
     folder = cache / f"mnist-withheld-{key}"
     if (folder / data.CHECKSUMS_FILE).is_file():
         return folder
-    partial = cache / f".{folder.name}.{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=cache))
     shutil.copyfile(truth / "train.csv.gz", partial / "train.csv.gz")
     table = data.read_table(truth / "test.csv.gz")
     table[:, 0] = placeholder_labels(len(table))

@@ -112,6 +112,7 @@ def test_one_local_worker_gives_plain_nbgrader_grades(prepared: Path, plain: dic
             for o in result.outcomes} == plain
 
 
+@pytest.mark.dask
 def test_dask_cluster_gives_plain_nbgrader_grades_and_routes_gpu_jobs(
         prepared: Path, plain: dict, tmp_path: Path) -> None:
     course = _copy(prepared, tmp_path / "course")
@@ -138,6 +139,7 @@ def test_dask_cluster_gives_plain_nbgrader_grades_and_routes_gpu_jobs(
                         Settings(budget="gpu", scheduler=address), _quiet())
 
 
+@pytest.mark.postgres
 def test_postgresql_gradebook_gives_the_sqlite_grades(prepared: Path, plain: dict, tmp_path: Path) -> None:
     course = _copy(prepared, tmp_path / "course", gradebook=False)
     subs = _submissions(course)

@@ -18,6 +18,18 @@ HIDDEN_TEST_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 _INLINE_IMAGE = re.compile(r"data:image/[\w.+-]+;base64,[A-Za-z0-9+/=\s]*")
 
 
+def of(nb: Any) -> list:
+    """The notebook's cells as stored, in order: an empty list if it has none or is not a
+    notebook. The entries are not checked (any may be malformed)."""
+    found = nb.get("cells") if isinstance(nb, Mapping) else None
+    return found if isinstance(found, list) else []
+
+
+def where(index: int, grade_id: str | None) -> str:
+    """``cell N`` or ``cell N (grade id)`` for the cell at ``index`` (from 0), as reports name it."""
+    return f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
+
+
 def grade_id(cell: Mapping) -> str | None:
     """The cell's nbgrader grade id, or None."""
     metadata = cell.get("metadata")

@@ -1,5 +1,6 @@
 """The assignment's locked cells in a submitted notebook: which were edited, stripped of their
-metadata or deleted, and putting back what nbgrader's own ``add_missing_cells`` cannot."""
+metadata or deleted, whose nbgrader metadata was changed, and putting back what nbgrader's own
+``add_missing_cells`` cannot."""
 
 from __future__ import annotations
 
@@ -29,6 +30,41 @@ def locked_problems(nb: dict, locked: dict[str, str]) -> tuple[list[str], list[s
                      f"{'they were' if len(deleted) > 1 else 'it was'} deleted; the original"
                      f"{'s were' if len(deleted) > 1 else ' was'} put back and run.")
     return flags, notes
+
+
+#: The nbgrader metadata that decides how a cell is graded.
+GRADING_KEYS = ("grade", "solution", "locked", "points")
+
+
+def metadata_changes(nb: dict, layout: tuple[dict, ...]) -> tuple[list[str], list[str]]:
+    """Flags for cells of the assignment whose grading metadata (test or answer, locked, points)
+    the submission changed, and notes for nbgrader cells the assignment does not have. The
+    gradebook's metadata is used either way (:class:`autograder.judge.testbook.SettleMetadata`)."""
+    expected = {spec["name"]: _metadata(spec) for spec in layout}
+    flags, notes = [], []
+    for cell in cells.of(nb):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        grade_id = cells.grade_id(cell)
+        if not isinstance(meta, dict) or grade_id is None:
+            continue
+        if grade_id not in expected:
+            notes.append(f"cell {grade_id}: not a cell of the assignment; it ran as the student's "
+                         f"own code and earns nothing.")
+            continue
+        changed = [f"{key}: {meta.get(key)!r}" for key in GRADING_KEYS
+                   if key in meta and meta.get(key) != expected[grade_id].get(key)
+                   and not (key == "points" and _same_number(meta.get(key), expected[grade_id].get(key)))]
+        if changed:
+            flags.append(f"cell {grade_id}: its nbgrader metadata was changed ({', '.join(changed)}); "
+                         f"the gradebook's was used.")
+    return flags, notes
+
+
+def _same_number(a: object, b: object) -> bool:
+    try:
+        return float(a) == float(b)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def _metadata(cell: dict) -> dict:

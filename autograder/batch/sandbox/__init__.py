@@ -53,7 +53,6 @@ from autograder.batch.sandbox.command import (
 from autograder.batch.sandbox.isolation import Isolation, probe, warning
 from autograder.batch.sandbox.settings import (
     LINK,
-    fallback_kit,
     kernel_ip,
     settings_for,
     write_kernelspec,
@@ -74,6 +73,6 @@ def remove_groups(groups: tuple[str, ...]) -> None:
 
 
 __all__ = ["CONNECTION", "DATA", "HOME", "KERNEL_GID", "KERNEL_UID", "KIT", "LINK", "PASSED_ENV",
-           "RUNTIME", "SOCKETS", "WORK", "Isolation", "bwrap_argv", "fallback_kit", "kernel_env",
+           "RUNTIME", "SOCKETS", "WORK", "Isolation", "bwrap_argv", "kernel_env",
            "kernel_ip", "make_groups", "probe", "remove_groups", "settings_for", "split_disk",
            "warning", "write_kernelspec"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import sys
 from pathlib import Path, PurePosixPath
@@ -23,10 +22,6 @@ from autograder.batch.sandbox.isolation import Isolation
 
 #: The name of the link, in the job's runtime folder, to the sandbox's socket folder.
 LINK = "k"
-
-#: What the student distribution leaves out of the instructor's package (the fallback kit).
-INSTRUCTOR_ONLY = ("authoring", "batch", "cli", "serve", "__main__.py")
-
 
 def kernel_ip(runtime: Path) -> str:
     """``KernelManager.ip`` for a job: the sockets' prefix through the link that the launcher
@@ -118,34 +113,3 @@ def write_kernelspec(jupyter_dir: Path, settings: dict) -> Path:
             "interrupt_mode": "message", "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return settings_file
-
-
-def fallback_kit(folder: Path) -> tuple[Path, Path]:
-    """FALLBACK for callers that pass no kit: a ``kit_dir`` and ``data_dir`` made from this
-    installation, until the student distribution's builder
-    (``autograder.authoring.student_kit``) gives them.
-
-    The kit is the instructor's package less :data:`INSTRUCTOR_ONLY`; it keeps ``judge/``,
-    which today's notebooks still reach (``checks.accuracy_gate``). The data is the installation's MNIST folder as it is,
-    test labels included (today's accuracy gate reads them in the kernel); an empty folder when
-    there is none.
-    """
-    import autograder
-    from autograder import data
-
-    package = Path(autograder.__file__).resolve().parent
-
-    def left_out(where: str, names: list[str]) -> set[str]:
-        top = Path(where) == package
-        return {n for n in names if n == "__pycache__" or (top and n in INSTRUCTOR_ONLY)}
-
-    kit = folder / "kit"
-    shutil.copytree(package, kit / "autograder", ignore=left_out)
-    for path in [kit, *kit.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    try:
-        data_dir = data.find_mnist_dir().resolve()
-    except data.DataError:
-        data_dir = folder / "data"
-        data_dir.mkdir(mode=0o755, exist_ok=True)
-    return kit, data_dir
