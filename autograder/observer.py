@@ -47,8 +47,8 @@ def _construct(cls: Any, *, args: tuple = (), kwargs: dict | None = None) -> obs
 
 #: The requests the judge may make, by name: each takes the target object and keyword arguments.
 OPERATIONS: dict[str, Callable[..., Any]] = {
-    "array": lambda target, max_bytes=None, rows=None: observe.live_array(
-        target, values=max_bytes != 0, max_bytes=max_bytes, rows=rows),
+    "array": lambda target, max_bytes=None, rows=None, stats=False: observe.live_array(
+        target, values=max_bytes != 0, max_bytes=max_bytes, rows=rows, stats=stats),
     "value": lambda target: observe.live_value(target),
     "layer": lambda target, weights=False: observe.live_layer(target, weights=weights),
     "model": lambda target, input_shape: observe.live_model(target, input_shape=tuple(input_shape)),

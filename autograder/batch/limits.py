@@ -40,17 +40,20 @@ class Limits:
     cell_seconds: float = 900.0
     """Wall time of one cell before it is interrupted."""
     memory: int = 8 * _GIB
-    """Memory the kernel may allocate (its data segment and mappings, RLIMIT_DATA), in bytes."""
+    """Memory the job's kernel may use, in bytes: a memory control group per job where the
+    machine has one (its processes together, shared memory and the files of its memory-backed
+    folders included), and RLIMIT_DATA on each process in any case."""
     processes: int = 512
-    """Processes and threads the kernel may run at once (RLIMIT_NPROC; TensorFlow alone starts
-    dozens of threads)."""
+    """Processes and threads the kernel may run at once (a ``pids`` control group per job;
+    TensorFlow alone starts dozens of threads)."""
     output: int = 50 * _MIB
     """Bytes of cell output kept from the whole notebook; the rest is dropped and said so."""
     file_size: int = 1 * _GIB
     """Largest file the kernel may write (RLIMIT_FSIZE), in bytes."""
     disk: int = 2 * _GIB
-    """Bytes the kernel may write in all: its working folder and /tmp are memory-backed file
-    systems of this size."""
+    """Bytes the kernel may write in all: its only writable places are ``/tmp`` (which holds its
+    working folder and its sockets) and ``/dev/shm``, memory-backed file systems whose sizes add
+    up to this."""
 
     def with_changes(self, text: str) -> "Limits":
         """These limits with ``name=value`` pairs from ``text`` (comma separated) applied; raises

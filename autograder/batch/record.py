@@ -59,8 +59,10 @@ class Recorder:
                 gb.update_or_create_submission(assignment, student)
         autograded = self.course_root / "autograded" / student / assignment
         write_atomic(autograded / f"{assignment}.ipynb", notebook)
-        if (submitted / "timestamp.txt").is_file():
-            write_atomic(autograded / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
+        # nbgrader's release_feedback reads both beside the graded notebook.
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            if (submitted / name).is_file():
+                write_atomic(autograded / name, (submitted / name).read_bytes())
         nb = nbformat.reads(notebook.decode("utf-8"), as_version=nbformat.NO_CONVERT)
         resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment,
                                   "notebook": assignment, "student": student}}

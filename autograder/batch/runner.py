@@ -242,7 +242,7 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
         work = root / "autograded" / job.student / job.assignment
         sandbox.write_kernelspec(root / "jupyter", sandbox.settings_for(
             job.limits, root / "runtime", isolation, groups, kit_dir=kit_dir, data_dir=data_dir))
-        command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
+        command = [sys.executable, "-m", "autograder.batch.nbgrader_main", "autograde", job.assignment,
                    "--student", job.student, "--force"]
         try:
             with _RUNNING_LOCK:

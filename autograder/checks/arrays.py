@@ -96,7 +96,7 @@ def floating(name: str, value: Any, cause: str = "") -> None:
 
 def between(name: str, value: Any, low: float, high: float, cause: str = "") -> None:
     """Every element lies in ``[low, high]`` (a single number counts as an array of one)."""
-    found = _numeric(name, observe.array(name, value), cause)
+    found = _numeric(name, observe.array(name, value, stats=True), cause)
     seen = found.values
     if 0 in (found.shape or ()) or (seen is not None and seen.size == 0):
         raise CheckFailure(name, f"values in [{low}, {high}]", "an empty array", cause)

@@ -228,25 +228,27 @@ class ErrorView:
 # --- what checks call -------------------------------------------------------------------------
 
 
-def array(name: str, value: Any, *, values: bool = True, rows: np.ndarray | None = None) -> ArrayView:
+def array(name: str, value: Any, *, values: bool = True, rows: np.ndarray | None = None,
+          stats: bool = False) -> ArrayView:
     """``value`` as an :class:`ArrayView`; with ``values``, its values (all of them at home; from
     the kernel, all of an array up to :data:`WHOLE_ARRAY_BYTES`, else :data:`SAMPLE_ROWS` rows
-    drawn here, unknown to the kernel beforehand). ``rows``: only these rows, wherever it is."""
+    drawn here, unknown to the kernel beforehand). ``rows``: only these rows, wherever it is.
+    ``stats``: with the smallest and largest element of the whole array."""
     if rows is not None:
         rows = np.asarray(rows, dtype=np.int64)
-        found = (value.request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows)
-                 if isinstance(value, Remote) else live_array(value, rows=rows))
+        found = (value.request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows, stats=stats)
+                 if isinstance(value, Remote) else live_array(value, rows=rows, stats=stats))
         if found.is_array and (found.rows is None or not np.array_equal(found.rows, rows)):
             raise ObservedError("ObservationError", f"{name}: the rows asked for did not come back")
         return found
     if not isinstance(value, Remote):
-        return live_array(value, values=values)
-    found = value.request("array", max_bytes=WHOLE_ARRAY_BYTES if values else 0)
+        return live_array(value, values=values, stats=stats)
+    found = value.request("array", max_bytes=WHOLE_ARRAY_BYTES if values else 0, stats=stats)
     if values and found.values is None and found.shape:
         count = found.shape[0]
         rows = np.sort(np.random.default_rng().choice(count, size=min(count, SAMPLE_ROWS),
                                                       replace=False)).astype(np.int64)
-        found = value.request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows)
+        found = value.request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows, stats=stats)
         if found.values is None or found.rows is None or not np.array_equal(found.rows, rows):
             raise ObservedError("ObservationError", f"{name}: the rows asked for did not come back")
     return found
@@ -338,27 +340,31 @@ def _raised(exc: BaseException) -> ObservedError:
 
 
 def _plain_array(value: Any) -> np.ndarray | None:
-    """``value`` as a plain ``ndarray`` (never a subclass), or None if it is not array-like."""
+    """``value`` as a plain ``ndarray`` (never a subclass: a subclass is viewed as the base class,
+    so its own methods play no part), or None if it is not array-like. Copies only what is not
+    an array already (a tensor, a data frame)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float, np.number, np.bool_)):
         return np.array(value, subok=False)
     try:
         if isinstance(value, np.ndarray):
-            return np.array(value, subok=False)
-        if hasattr(value, "numpy") and callable(value.numpy):
-            return np.array(value.numpy(), subok=False)
-        if hasattr(value, "shape") and hasattr(value, "__array__"):
-            return np.array(value, subok=False)
+            found = value
+        elif hasattr(value, "numpy") and callable(value.numpy):
+            found = np.asarray(value.numpy())
+        elif hasattr(value, "shape") and hasattr(value, "__array__"):
+            found = np.asarray(value)
+        else:
+            return None
+        return found if type(found) is np.ndarray else found.view(np.ndarray)
     except Exception:  # the student's object may raise anything while being converted
         return None
-    return None
 
 
 def live_array(value: Any, *, values: bool = True, max_bytes: int | None = None,
-               rows: np.ndarray | None = None) -> ArrayView:
+               rows: np.ndarray | None = None, stats: bool = True) -> ArrayView:
     """:func:`array` for an object in this process; ``max_bytes`` and ``rows`` as the judge
-    asks (None: no limit, all rows)."""
+    asks (None: no limit, all rows); ``stats``: the smallest and largest element too."""
     found = _plain_array(value)
     type_name = type(value).__name__
     if found is None:
@@ -366,7 +372,7 @@ def live_array(value: Any, *, values: bool = True, max_bytes: int | None = None,
     shape = tuple(int(n) for n in found.shape)
     numeric = found.dtype.kind in "biuf"
     low = high = None
-    if numeric and found.size:
+    if stats and numeric and found.size:
         low, high = float(np.min(found)), float(np.max(found))
     if not values or not numeric:
         return ArrayView(type_name, shape, str(found.dtype), None, None, low, high)

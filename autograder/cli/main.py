@@ -200,8 +200,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     """Run ``cnnkit``; return its exit status (see the module's docstring)."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:  # the kit's own log; the libraries' debug output would drown it
+        logging.getLogger("autograder").setLevel(logging.DEBUG)
     # Piped output has no terminal width; keep the score table's columns whole.
     console = console or (Console() if sys.stdout.isatty() else Console(width=160))
     try:

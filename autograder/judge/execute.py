@@ -61,6 +61,7 @@ class JudgedExecute(GuardedExecute):
         self._channel: Channel | None = None
         self._judge_seconds = 0.0
         self._tests = 0
+        self._per_test: dict[str, float] = {}
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self._book = TestBook(resources)
@@ -78,6 +79,8 @@ class JudgedExecute(GuardedExecute):
         self._channel = None
         self._judge_seconds = 0.0
         self._tests = 0
+        self._per_test: dict[str, float] = {}
+        self._per_test: dict[str, float] = {}
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -88,7 +91,8 @@ class JudgedExecute(GuardedExecute):
             return
         stats = {"judge_seconds": round(self._judge_seconds, 4), "tests": self._tests,
                  "requests": self._channel.requests if self._channel else 0,
-                 "request_seconds": round(self._channel.seconds, 4) if self._channel else 0.0}
+                 "request_seconds": round(self._channel.seconds, 4) if self._channel else 0.0,
+                 "per_test": self._per_test}
         Path(self.stats_file).write_text(json.dumps(stats), encoding="utf-8")
 
     def _test_source(self, cell: NotebookNode) -> str | None:
@@ -115,6 +119,7 @@ class JudgedExecute(GuardedExecute):
         found = await asyncio.to_thread(verdict.run_test, source, f"<test {grade_id}>",
                                         self._namespace, self._channel)
         self._judge_seconds += time.monotonic() - start
+        self._per_test[grade_id] = round(time.monotonic() - start, 4)
         self._tests += 1
         cell.outputs = found.outputs
         cell.execution_count = None

@@ -1,0 +1,335 @@
+"""The durable queue: every accepted submission is a row of ``cnnkit_serve_submission`` (see
+:mod:`.tables`) from the moment its receipt is given, until it is done, failed or replaced.
+
+Each change of state is one transaction, conditional on the state it leaves, so that two services
+(or a service and its own restart) never both take a submission, and a submission is finished
+once: accept (with the replacement of a waiting one of the same student and assignment) ->
+claim -> finish or fail, or release back to waiting. A service that dies leaves its claims
+``running``; the next one puts them back (:meth:`Queue.carry_on`).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from autograder.serve import policy
+from autograder.serve.tables import EXCHANGE, FEEDBACK, RUN, SUBMISSION, as_utc, now
+
+
+def notebook_name(assignment: str) -> str:
+    """The file nbgrader grades: ``<assignment>.ipynb``."""
+    return f"{assignment}.ipynb"
+
+
+def pack(files: Mapping[str, bytes]) -> bytes:
+    """A submission's files (relative path -> bytes) as one compressed blob."""
+    plain = {name: base64.b64encode(data).decode("ascii") for name, data in sorted(files.items())}
+    return gzip.compress(json.dumps(plain).encode("utf-8"), 6)
+
+
+def unpack(blob: bytes) -> dict[str, bytes]:
+    """The files :func:`pack` stored."""
+    plain = json.loads(gzip.decompress(blob).decode("utf-8"))
+    return {name: base64.b64decode(data) for name, data in plain.items()}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a student is told when a submission is accepted."""
+
+    id: int
+    """The submission id."""
+    student: str
+    """Whose it is."""
+    assignment: str
+    """The assignment id."""
+    received: datetime
+    """When it was accepted (UTC)."""
+    sha256: str
+    """SHA-256 of the notebook, as uploaded."""
+    replaced: tuple[int, ...] = ()
+    """Waiting submissions of the same student and assignment that this one replaced."""
+    identical_to: int | None = None
+    """An earlier graded submission of the same student with the very same notebook, whose
+    result is reused."""
+
+    def to_dict(self) -> dict:
+        """The receipt as JSON-ready data."""
+        return {"id": self.id, "student": self.student, "assignment": self.assignment,
+                "received": self.received.isoformat(), "sha256": self.sha256,
+                "replaced": list(self.replaced), "identical_to": self.identical_to}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A submission taken from the queue by this service."""
+
+    id: int
+    student: str
+    assignment: str
+    source: str
+    """``web`` or ``exchange``."""
+    files: dict[str, bytes]
+    """The submission's files: the notebook and ``timestamp.txt``."""
+    secret: str | None
+    """The exchange's submission secret (feedback is released under it)."""
+    received: datetime
+    claims: int
+    """How many times it was claimed, this time included."""
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What :meth:`Queue.finish` keeps of a graded submission."""
+
+    how: str
+    """``graded`` (its notebook ran) or ``reused`` (an identical one's result)."""
+    job_key: str
+    score: float
+    """After the late penalty."""
+    max_score: float
+    penalty: float
+    tests: Sequence[Mapping]
+    """Per test: ``grade_id``, ``score``, ``max_score``, ``message``."""
+    flags: Sequence[str]
+    notes: Sequence[str]
+    run_seconds: float | None
+    worker: str
+    feedback_html: bytes | None
+
+
+class Queue:
+    """The queue in one database, as seen by the service ``instance``."""
+
+    def __init__(self, engine: Engine, instance: str) -> None:
+        self.engine = engine
+        self.instance = instance
+
+    # --- accepting -------------------------------------------------------------------------
+
+    def accept(self, *, student: str, assignment: str, source: str, origin: str,
+               files: Mapping[str, bytes], timestamp: str, received: datetime, late_seconds: float,
+               secret: str | None = None, exchange_folder: str | None = None) -> Receipt:
+        """Queue a submission, in one transaction: its row, the replacement of a waiting one of
+        the same student and assignment, and, for the exchange, the folder it came from."""
+        notebook = files[notebook_name(assignment)]
+        digest = hashlib.sha256(notebook).hexdigest()
+        with self.engine.begin() as db:
+            new_id = db.execute(insert(SUBMISSION).values(
+                student=student, assignment=assignment, source=source, origin=origin[:512],
+                received=received, timestamp=timestamp, sha256=digest, size=len(notebook),
+                files=pack(files), secret=secret, late_seconds=late_seconds, state="waiting",
+                claims=0, reason="", flags="[]", notes="[]", worker="")).inserted_primary_key[0]
+            owner = and_(SUBMISSION.c.student == student, SUBMISSION.c.assignment == assignment)
+            replaced = [row.id for row in db.execute(select(SUBMISSION.c.id).where(
+                owner, SUBMISSION.c.state == "waiting", SUBMISSION.c.id != new_id))]
+            if replaced:
+                db.execute(update(SUBMISSION).where(SUBMISSION.c.id.in_(replaced),
+                                                    SUBMISSION.c.state == "waiting")
+                           .values(state="replaced", replaced_by=new_id, finished_at=received))
+            identical = db.execute(select(func.max(SUBMISSION.c.id)).where(
+                owner, SUBMISSION.c.sha256 == digest, SUBMISSION.c.state == "done")).scalar()
+            if exchange_folder is not None:
+                db.execute(insert(EXCHANGE).values(folder=exchange_folder, seen=received,
+                                                   submission_id=new_id))
+        return Receipt(new_id, student, assignment, received, digest, tuple(replaced), identical)
+
+    def uploads_since(self, student: str, assignment: str, since: datetime) -> list[datetime]:
+        """When ``student`` uploaded ``assignment`` since ``since`` (for the attempt limit)."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(SUBMISSION.c.received).where(
+                SUBMISSION.c.student == student, SUBMISSION.c.assignment == assignment,
+                SUBMISSION.c.received > since))
+            return [as_utc(row.received) for row in rows]
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def waiting(self) -> list[policy.Waiting]:
+        """The submissions waiting, oldest first."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(SUBMISSION.c.id, SUBMISSION.c.student, SUBMISSION.c.received)
+                              .where(SUBMISSION.c.state == "waiting").order_by(SUBMISSION.c.id))
+            return [policy.Waiting(r.id, r.student, as_utc(r.received)) for r in rows]
+
+    def running_students(self) -> set[str]:
+        """Students with a submission running (on any service)."""
+        with self.engine.connect() as db:
+            return {r.student for r in db.execute(select(SUBMISSION.c.student).where(
+                SUBMISSION.c.state == "running").distinct())}
+
+    def last_served(self, students: Sequence[str]) -> dict[str, datetime]:
+        """When each of ``students`` last had a submission started."""
+        if not students:
+            return {}
+        with self.engine.connect() as db:
+            rows = db.execute(select(SUBMISSION.c.student, func.max(SUBMISSION.c.claimed_at))
+                              .where(SUBMISSION.c.student.in_(list(students)),
+                                     SUBMISSION.c.claimed_at.is_not(None))
+                              .group_by(SUBMISSION.c.student))
+            return {student: as_utc(moment) for student, moment in rows}
+
+    def next_to_run(self) -> policy.Waiting | None:
+        """The submission the fair policy starts next (see :func:`.policy.next_to_run`)."""
+        waiting = self.waiting()
+        if not waiting:
+            return None
+        students = sorted({w.student for w in waiting})
+        return policy.next_to_run(waiting, self.running_students(), self.last_served(students))
+
+    def claim(self, submission_id: int) -> Claimed | None:
+        """Take a waiting submission for this service; None when another took it first or it was
+        replaced meanwhile."""
+        moment = now()
+        with self.engine.begin() as db:
+            taken = db.execute(update(SUBMISSION).where(
+                SUBMISSION.c.id == submission_id, SUBMISSION.c.state == "waiting").values(
+                state="running", claimed_by=self.instance, claimed_at=moment,
+                claims=SUBMISSION.c.claims + 1)).rowcount
+            if taken != 1:
+                return None
+            row = db.execute(select(SUBMISSION).where(SUBMISSION.c.id == submission_id)).one()
+        return Claimed(row.id, row.student, row.assignment, row.source, unpack(row.files),
+                       row.secret, as_utc(row.received), row.claims)
+
+    def release(self, submission_id: int) -> bool:
+        """Put a submission this service runs back in the queue (a run killed from outside, a
+        shutdown)."""
+        with self.engine.begin() as db:
+            return db.execute(update(SUBMISSION).where(
+                SUBMISSION.c.id == submission_id, SUBMISSION.c.state == "running",
+                SUBMISSION.c.claimed_by == self.instance).values(
+                state="waiting", claimed_by=None, claimed_at=None)).rowcount == 1
+
+    def carry_on(self, dead_instances: Sequence[str]) -> list[int]:
+        """Put back in the queue what ``dead_instances`` were running, and mark their unfinished
+        runs ``lost``; return the submissions put back."""
+        if not dead_instances:
+            return []
+        with self.engine.begin() as db:
+            ids = [r.id for r in db.execute(select(SUBMISSION.c.id).where(
+                SUBMISSION.c.state == "running",
+                SUBMISSION.c.claimed_by.in_(list(dead_instances))))]
+            if ids:
+                # A start that came to nothing does not count as the student's turn: cleared,
+                # the submission goes first again by the time it was accepted.
+                db.execute(update(SUBMISSION).where(SUBMISSION.c.id.in_(ids),
+                                                    SUBMISSION.c.state == "running")
+                           .values(state="waiting", claimed_by=None, claimed_at=None))
+            db.execute(update(RUN).where(RUN.c.instance.in_(list(dead_instances)),
+                                         RUN.c.finished.is_(None))
+                       .values(finished=now(), outcome="lost"))
+        return ids
+
+    # --- runs and results ------------------------------------------------------------------
+
+    def run_started(self, submission_id: int) -> int:
+        """Note that a worker starts the submission's notebook; return the run's id."""
+        with self.engine.begin() as db:
+            return db.execute(insert(RUN).values(submission_id=submission_id, instance=self.instance,
+                                                 started=now())).inserted_primary_key[0]
+
+    def run_ended(self, run_id: int, outcome: str) -> None:
+        """Note how a run ended: ``graded``, ``failed`` or ``retry``."""
+        with self.engine.begin() as db:
+            db.execute(update(RUN).where(RUN.c.id == run_id).values(finished=now(), outcome=outcome))
+
+    def finish(self, submission_id: int, graded: Graded) -> bool:
+        """Mark a submission this service runs ``done`` with its grades and feedback, in one
+        transaction; False when it is not this service's to finish (nothing is written)."""
+        moment = now()
+        with self.engine.begin() as db:
+            done = db.execute(update(SUBMISSION).where(
+                SUBMISSION.c.id == submission_id, SUBMISSION.c.state == "running",
+                SUBMISSION.c.claimed_by == self.instance).values(
+                state="done", finished_at=moment, how=graded.how, job_key=graded.job_key,
+                score=graded.score, max_score=graded.max_score, penalty=graded.penalty,
+                tests=json.dumps(list(map(dict, graded.tests))), flags=json.dumps(list(graded.flags)),
+                notes=json.dumps(list(graded.notes)), run_seconds=graded.run_seconds,
+                worker=graded.worker[:256], reason="")).rowcount == 1
+            if done and graded.feedback_html is not None:
+                db.execute(delete(FEEDBACK).where(FEEDBACK.c.submission_id == submission_id))
+                db.execute(insert(FEEDBACK).values(submission_id=submission_id,
+                                                   html=gzip.compress(graded.feedback_html, 6)))
+        return done
+
+    def fail(self, submission_id: int, reason: str, *, job_key: str | None = None,
+             flags: Sequence[str] = (), notes: Sequence[str] = (), run_seconds: float | None = None,
+             worker: str = "") -> bool:
+        """Mark a submission this service runs ``failed``, with the reason."""
+        with self.engine.begin() as db:
+            return db.execute(update(SUBMISSION).where(
+                SUBMISSION.c.id == submission_id, SUBMISSION.c.state == "running",
+                SUBMISSION.c.claimed_by == self.instance).values(
+                state="failed", finished_at=now(), reason=reason, job_key=job_key,
+                flags=json.dumps(list(flags)), notes=json.dumps(list(notes)),
+                run_seconds=run_seconds, worker=worker[:256])).rowcount == 1
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, submission_id: int):
+        """The submission's row (without its files), or None."""
+        columns = [c for c in SUBMISSION.c if c.name != "files"]
+        with self.engine.connect() as db:
+            return db.execute(select(*columns).where(SUBMISSION.c.id == submission_id)).first()
+
+    def files(self, submission_id: int) -> dict[str, bytes]:
+        """The submission's files."""
+        with self.engine.connect() as db:
+            return unpack(db.execute(select(SUBMISSION.c.files).where(
+                SUBMISSION.c.id == submission_id)).scalar_one())
+
+    def of_student(self, student: str, assignment: str | None = None) -> list:
+        """A student's submissions (rows without files), newest first."""
+        columns = [c for c in SUBMISSION.c if c.name != "files"]
+        query = select(*columns).where(SUBMISSION.c.student == student)
+        if assignment is not None:
+            query = query.where(SUBMISSION.c.assignment == assignment)
+        with self.engine.connect() as db:
+            return list(db.execute(query.order_by(SUBMISSION.c.id.desc())))
+
+    def rows(self, *states: str) -> list:
+        """Every submission (rows without files) in one of ``states`` (all when none), oldest
+        first."""
+        columns = [c for c in SUBMISSION.c if c.name != "files"]
+        query = select(*columns).order_by(SUBMISSION.c.id)
+        if states:
+            query = query.where(SUBMISSION.c.state.in_(states))
+        with self.engine.connect() as db:
+            return list(db.execute(query))
+
+    def feedback_html(self, submission_id: int) -> bytes | None:
+        """The feedback page of a graded submission."""
+        with self.engine.connect() as db:
+            blob = db.execute(select(FEEDBACK.c.html).where(
+                FEEDBACK.c.submission_id == submission_id)).scalar()
+        return gzip.decompress(blob) if blob is not None else None
+
+    def runs(self) -> list:
+        """Every run, oldest first."""
+        with self.engine.connect() as db:
+            return list(db.execute(select(RUN).order_by(RUN.c.id)))
+
+    def exchange_seen(self) -> set[str]:
+        """The exchange folders already taken or refused."""
+        with self.engine.connect() as db:
+            return {r.folder for r in db.execute(select(EXCHANGE.c.folder))}
+
+    def exchange_refused(self, folder: str, reason: str) -> None:
+        """Remember that an exchange folder was refused, and why."""
+        with self.engine.begin() as db:
+            db.execute(insert(EXCHANGE).values(folder=folder, seen=now(), refusal=reason))
+
+    def exchange_refusals(self) -> list:
+        """The refused exchange folders, newest first."""
+        with self.engine.connect() as db:
+            return list(db.execute(select(EXCHANGE).where(EXCHANGE.c.refusal.is_not(None))
+                                   .order_by(EXCHANGE.c.seen.desc())))

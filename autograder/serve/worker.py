@@ -1,0 +1,381 @@
+"""The worker loop: claim the next submission, run it as the batch grader's job, record it.
+
+Two threads share the work, so that the gradebook keeps one writer:
+
+- the **dispatcher** claims submissions by the fair policy (:func:`.policy.next_to_run`) while
+  a worker is free, turns each into a :class:`~autograder.batch.jobs.Job` with
+  :func:`autograder.batch.grade.prepare_jobs`, and starts it with
+  :func:`autograder.batch.runner.execute` on a local worker (a thread waiting on its process) or
+  a Dask worker; a job whose key the ledger already holds (an identical notebook) runs nothing;
+- the **recorder** takes each finished job, keeps its result in the ledger, records it, makes
+  and releases its feedback (:class:`.feedback.Publisher`), and finishes the submission.
+
+A job killed from outside, or whose worker failed, goes back to waiting (three claims at most).
+A service that dies leaves its claims ``running``; the next start puts them back
+(:meth:`.queue.Queue.carry_on`), and since a finished run is in the ledger before its
+submission is finished, what had run is recorded without running again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue as queues
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from autograder.batch import runner
+from autograder.batch.backends import DaskBackend
+from autograder.batch.grade import Settings as GradeSettings
+from autograder.batch.grade import prepare_jobs
+from autograder.batch.jobs import Job
+from autograder.batch.ledger import Ledger
+from autograder.batch.outcome import Submission
+from autograder.batch.runner import RunResult
+from autograder.serve import policy
+from autograder.serve.deadlines import late_penalty
+from autograder.serve.feedback import FeedbackError, Publisher, tests_with_messages
+from autograder.serve.queue import Claimed, Graded, Queue, notebook_name
+from autograder.serve.tables import as_utc
+
+log = logging.getLogger(__name__)
+
+#: Seconds a stopping service waits for its killed jobs to come back before it stops anyway.
+STOP_WAIT = 20.0
+
+#: Claims of one submission before a failure of the worker (not of the submission) fails it.
+MAX_CLAIMS = 3
+
+
+class Executor(Protocol):
+    """Where jobs run, one at a time each, with a future per job."""
+
+    description: str
+
+    def slots(self) -> int:
+        """How many jobs may run at once now."""
+
+    def submit(self, job: Job):
+        """Start ``job``; return a future (``add_done_callback``, ``result``)."""
+
+    def stop(self) -> None:
+        """Stop the running jobs."""
+
+
+class LocalExecutor:
+    """Up to ``workers`` jobs at once on this machine: threads waiting on ``nbgrader autograde``
+    processes, as the batch grader's local backend runs them."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.description = f"{workers} local worker(s)"
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cnnkit-serve-job")
+
+    def slots(self) -> int:
+        return self.workers
+
+    def submit(self, job: Job):
+        return self.pool.submit(runner.execute, job)
+
+    def stop(self) -> None:
+        runner.stop_all()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class DaskExecutor:
+    """The workers of an existing Dask scheduler, as many jobs at once as it has worker threads
+    (counted anew as workers come and go)."""
+
+    def __init__(self, address: str) -> None:
+        self.backend = DaskBackend(address)  # connects, or says what to start
+        self.client = self.backend.client
+        self.description = self.backend.description
+        self.futures: set = set()
+
+    def slots(self) -> int:
+        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        return sum(int(w.get("nthreads", 1)) for w in workers.values())
+
+    def submit(self, job: Job):
+        future = self.client.submit(runner.execute, job, pure=False,
+                                    key=f"cnnkit-serve-{job.student}-{job.assignment}-{job.key[:12]}",
+                                    resources={"GPU": 1} if job.needs_gpu else None)
+        self.futures.add(future)
+        future.add_done_callback(self.futures.discard)
+        return future
+
+    def stop(self) -> None:
+        if self.futures:
+            self.client.cancel(list(self.futures))
+        self.client.close()
+
+
+class IdleExecutor:
+    """No workers (``--workers 0``): submissions are accepted and wait."""
+
+    description = "no workers: submissions wait in the queue"
+
+    def slots(self) -> int:
+        return 0
+
+    def submit(self, job: Job):  # pragma: no cover - never called with no slots
+        raise RuntimeError("no workers")
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class _Finished:
+    """A job back from its worker (or from the ledger), for the recorder."""
+
+    claimed: Claimed
+    job: Job | None
+    run: RunResult | BaseException | None
+    how: str
+    run_id: int | None = None
+    error: str = ""
+
+
+class Worker:
+    """The dispatcher and the recorder of one service."""
+
+    def __init__(self, *, course_root: Path, db_url: str, queue: Queue, ledger: Ledger,
+                 publisher: Publisher, executor, grade_settings: GradeSettings, capacity,
+                 counts: str, assignments: Callable[[], list[str]] = list,
+                 on_finished: Callable[[], None] = lambda: None) -> None:
+        self.course_root = course_root
+        self.db_url = db_url
+        self.queue = queue
+        self.ledger = ledger
+        self.publisher = publisher
+        self.executor = executor
+        self.grade_settings = grade_settings
+        self.capacity = capacity
+        self.counts = counts
+        self.on_finished = on_finished
+        self.assignments = assignments
+        self.wake = threading.Event()
+        self.ready = threading.Event()
+        """Set once the first preparation is done and submissions start."""
+        self._stopping = threading.Event()
+        self._finished: queues.Queue[_Finished] = queues.Queue()
+        self._in_flight = 0
+        self._stopped_at = float("inf")
+        self._lock = threading.Lock()
+        self._staging = Path(tempfile.mkdtemp(prefix="cnnkit-serve-staging-"))
+        self._threads = [threading.Thread(target=self._dispatch_loop, name="cnnkit-dispatch", daemon=True),
+                         threading.Thread(target=self._record_loop, name="cnnkit-record", daemon=True)]
+
+    # --- life ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop claiming, stop the running jobs, record what had finished, and put the rest back
+        in the queue."""
+        self._stopped_at = time.monotonic()
+        self._stopping.set()
+        self.wake.set()
+        self.executor.stop()
+        for thread in self._threads:
+            thread.join(timeout=60)
+        self.queue.carry_on([self.queue.instance])
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs on workers now."""
+        with self._lock:
+            return self._in_flight
+
+    # --- the dispatcher --------------------------------------------------------------------
+
+    def warm_up(self, assignments) -> None:
+        """Prepare one job per assignment from its source notebook and drop it: the first
+        preparation in a process makes the empty gradebook template (an ``alembic`` run, seconds),
+        which the first student would otherwise wait for."""
+        for assignment_id in assignments:
+            source = self.course_root / "source" / assignment_id / notebook_name(assignment_id)
+            if not source.is_file():
+                continue
+            folder = Path(tempfile.mkdtemp(prefix="cnnkit-serve-warm-", dir=self._staging))
+            try:
+                shutil.copy(source, folder / source.name)
+                prepare_jobs(self.course_root, [Submission("cnnkit-warm-up", assignment_id,
+                                                           folder / source.name, "warm-up")],
+                             self.grade_settings, self.capacity)
+            except Exception:  # the first real submission will say what is wrong
+                log.exception("warming up for %s failed", assignment_id)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _dispatch_loop(self) -> None:
+        if self.executor.slots():
+            self.warm_up(self.assignments())
+        self.ready.set()
+        while not self._stopping.is_set():
+            self.wake.clear()
+            try:
+                started = self._dispatch_one()
+            except Exception:  # a lost database connection: try again shortly
+                log.exception("dispatching failed")
+                started = False
+            if not started:
+                self.wake.wait(timeout=1.0)
+
+    def _dispatch_one(self) -> bool:
+        """Start one submission if a worker is free and one waits; whether it did."""
+        if self.in_flight >= self.executor.slots():
+            return False
+        chosen = self.queue.next_to_run()
+        if chosen is None:
+            return False
+        claimed = self.queue.claim(chosen.id)
+        if claimed is None:
+            return True  # replaced or taken meanwhile: look again at once
+        try:
+            job = self._prepare(claimed)
+        except Exception as exc:  # the assignment cannot be graded here (its definition, MNIST)
+            log.exception("preparing submission %s failed", claimed.id)
+            self._finished.put(_Finished(claimed, None, None, "failed",
+                                         error=f"could not be prepared for grading: {exc}"))
+            return True
+        stored = self.ledger.result(job.key)
+        if stored is not None:
+            self._finished.put(_Finished(claimed, job, stored, "reused"))
+            return True
+        run_id = self.queue.run_started(claimed.id)
+        with self._lock:
+            self._in_flight += 1
+        try:
+            future = self.executor.submit(job)
+        except Exception as exc:
+            with self._lock:
+                self._in_flight -= 1
+            self._finished.put(_Finished(claimed, job, exc, "graded", run_id))
+            return True
+
+        def done(future, claimed=claimed, job=job, run_id=run_id) -> None:
+            try:
+                result = future.result()
+            except BaseException as exc:  # a lost worker, a cancelled task
+                result = exc
+            with self._lock:
+                self._in_flight -= 1
+            self._finished.put(_Finished(claimed, job, result, "graded", run_id))
+            self.wake.set()
+
+        future.add_done_callback(done)
+        return True
+
+    def _prepare(self, claimed: Claimed) -> Job:
+        """The submission as the batch grader's job (its files staged in a private folder)."""
+        folder = self._staging / str(claimed.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in claimed.files.items():
+            (folder / name).write_bytes(data)
+        try:
+            submission = Submission(claimed.student, claimed.assignment,
+                                    folder / notebook_name(claimed.assignment),
+                                    f"submission {claimed.id}")
+            [job] = prepare_jobs(self.course_root, [submission], self.grade_settings, self.capacity)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return job
+
+    # --- the recorder ----------------------------------------------------------------------
+
+    def _record_loop(self) -> None:
+        while not (self._stopping.is_set() and self._finished.empty()
+                   and (self.in_flight == 0 or time.monotonic() > self._stopped_at + STOP_WAIT)):
+            try:
+                item = self._finished.get(timeout=0.5)
+            except queues.Empty:
+                continue
+            try:
+                self._record(item)
+            except Exception as exc:  # the gradebook or the queue failed: not the submission
+                log.exception("recording submission %s failed", item.claimed.id)
+                self._retry(item.claimed, f"could not be recorded: {type(exc).__name__}: {exc}")
+            self.wake.set()
+            self.on_finished()
+
+    def _retry(self, claimed: Claimed, reason: str) -> None:
+        """Back to the queue, unless it was claimed :data:`MAX_CLAIMS` times already."""
+        if claimed.claims >= MAX_CLAIMS:
+            self.queue.fail(claimed.id, f"{reason} It was tried {claimed.claims} times; ask your "
+                                        f"instructor.")
+        else:
+            self.queue.release(claimed.id)
+
+    def _record(self, item: _Finished) -> None:
+        claimed, job, run = item.claimed, item.job, item.run
+        if job is None or run is None:
+            self.queue.fail(claimed.id, item.error)
+            return
+        if isinstance(run, BaseException) or run.retry:
+            why = (f"the worker failed ({type(run).__name__}: {run})" if isinstance(run, BaseException)
+                   else run.reason)
+            if item.run_id is not None:
+                self.queue.run_ended(item.run_id, "retry")
+            self._retry(claimed, f"{why}.")
+            return
+        if item.how == "graded":
+            # Kept before anything else: from here on, a crash costs a recording, not a run.
+            self.ledger.store(claimed.student, claimed.assignment, run)
+            self.queue.run_ended(item.run_id, "graded" if run.notebook is not None else "failed")
+        if run.notebook is None:
+            self.ledger.mark(claimed.student, claimed.assignment, job.record_key, "failed")
+            self.queue.fail(claimed.id, run.reason, job_key=job.key, flags=run.flags,
+                            notes=run.notes, run_seconds=run.seconds, worker=run.worker)
+            return
+        start = time.monotonic()
+        score = self.publisher.record(claimed.student, claimed.assignment, claimed.files,
+                                      run.notebook, flagged=bool(run.flags))
+        recorded = time.monotonic()
+        self.ledger.mark(claimed.student, claimed.assignment, job.record_key, "graded")
+        _, penalty = late_penalty(self.db_url, claimed.student, claimed.assignment)
+        notes = list(run.notes)
+        try:
+            html = self.publisher.feedback(claimed.student, claimed.assignment, claimed.secret)
+        except FeedbackError as exc:
+            log.error("feedback of submission %s: %s", claimed.id, exc)
+            html = None
+            notes.append(f"the feedback page could not be made: {exc}")
+        graded = Graded(item.how, job.key, score.score - penalty, score.max_score, penalty,
+                        tests_with_messages(score, run.notebook), run.flags, notes, run.seconds,
+                        run.worker, html)
+        self._restore_counted(claimed, score.score - penalty)
+        self.queue.finish(claimed.id, graded)
+        log.info("submission %s (%s, %s) %s: ran %.1f s; recorded in %.1f s, feedback in %.1f s",
+                 claimed.id, claimed.student, claimed.assignment, item.how, run.seconds,
+                 recorded - start, time.monotonic() - recorded)
+
+    def _restore_counted(self, claimed: Claimed, score: float) -> None:
+        """With ``--counts best``, record again the attempt that counts when it is not this one
+        (this one was recorded for its own feedback)."""
+        if self.counts != "best":
+            return
+        rows = [r for r in self.queue.of_student(claimed.student, claimed.assignment)
+                if r.state == "done" and r.id != claimed.id]
+        attempts = [policy.Attempt(r.id, as_utc(r.received), r.score) for r in rows]
+        attempts.append(policy.Attempt(claimed.id, claimed.received, score))
+        best = policy.counted(attempts, "best")
+        if best is None or best.id == claimed.id:
+            return
+        row = next(r for r in rows if r.id == best.id)
+        stored = self.ledger.result(row.job_key)
+        if stored is None or stored.notebook is None:
+            log.warning("submission %s counts, but its result is no longer stored", best.id)
+            return
+        self.publisher.record(claimed.student, claimed.assignment, self.queue.files(best.id),
+                              stored.notebook, flagged=bool(stored.flags))
