@@ -52,3 +52,24 @@ def test_the_gate_reads_the_folder_it_is_given_not_the_environment(tmp_path):
                               str(tmp_path / "w.npz"), "inference", "--data", str(fake)],
                              capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert process.returncode != 0 and "damaged or was replaced" in process.stderr
+
+
+def test_a_failed_measurement_reaches_the_test_as_a_check_failure(tmp_path, monkeypatch):
+    import pytest
+
+    from autograder.budget import BUDGETS
+    from autograder.checks import CheckFailure, observe
+    from autograder.judge import accuracy
+
+    keras.utils.set_random_seed(0)
+    model = reference.mnist_cnn()
+    with pytest.raises(accuracy.GateError, match="the measuring process exited with status 1"):
+        accuracy.measure(weights.extract(model), "mnist_cnn", "inference", tmp_path)  # no MNIST here
+    clean = observe.TrainingView(fits=1, samples_seen=55_000, fresh_start=True, test_overlap=0.0,
+                                 weights_unchanged=True)
+    monkeypatch.setattr(observe, "training", lambda name, value: clean)
+    gate = accuracy.Gate(BUDGETS["cpu"], tmp_path)
+    with pytest.raises(CheckFailure, match=r"accuracy of model: expected a measurement by the grader, "
+                                           r"got none: the measuring process exited with status 1.*"
+                                           r"Tell your instructor"):
+        gate(model, name="model", model_kind="mnist_cnn")

@@ -1,5 +1,7 @@
 """Checks of a student's ResidualUnit, on the tutorial's unit and on broken ones."""
 
+import re
+
 import keras
 import pytest
 
@@ -8,16 +10,18 @@ from autograder.checks import CheckFailure
 
 
 def unit_class(*, projection=True, skip_side=1, final_activation=True, middle_activation=True,
-               second_stride_is_unit_stride=False, bias=False):
+               second_stride_is_unit_stride=False, bias=False, norm_after_activation=False,
+               scale=True, center=True):
     class ResidualUnit(keras.layers.Layer):
         def __init__(self, filters, strides=1, activation="relu"):
             super().__init__()
             self.activation = keras.activations.get(activation)
             second = strides if second_stride_is_unit_stride else 1
+            norm = keras.layers.BatchNormalization(scale=scale, center=center)
             self.main_layers = [
                 keras.layers.Conv2D(filters, 3, strides=strides, padding="SAME", use_bias=bias),
-                keras.layers.BatchNormalization()]
-            if middle_activation:
+                *([self.activation, norm] if norm_after_activation else [norm])]
+            if middle_activation and not norm_after_activation:
                 self.main_layers.append(self.activation)
             self.main_layers += [
                 keras.layers.Conv2D(filters, 3, strides=second, padding="SAME", use_bias=False),
@@ -79,3 +83,21 @@ def test_bias_is_named():
 def test_stride_on_both_convolutions_is_named():
     with pytest.raises(CheckFailure, match="Only the first convolution of the main path"):
         checks.residual_unit_layers(unit_class(second_stride_is_unit_stride=True), strides=2)
+
+
+@pytest.mark.parametrize("strides", [1, 2])
+def test_batch_normalisation_after_the_activation_fails_the_output_check(strides):
+    # Freshly initialised batch normalisation is a positive scale, which commutes with ReLU; the
+    # check draws its parameters and statistics so that the order shows.
+    cls = unit_class(norm_after_activation=True)
+    checks.residual_unit_layers(cls, strides=strides)  # the same layers, in another order
+    with pytest.raises(CheckFailure, match="The main path is Conv2D"):
+        checks.residual_unit_output(cls, strides=strides)
+
+
+@pytest.mark.parametrize("setting", ["scale", "center"])
+def test_batch_normalisation_without_its_scale_or_centre_fails_the_output_check(setting):
+    cls = unit_class(**{setting: False})
+    name = "gamma" if setting == "scale" else "beta"
+    with pytest.raises(CheckFailure, match=re.escape(f"It lacks the BatchNormalization's {name} ({setting}=False?)")):
+        checks.residual_unit_output(cls, strides=1)
