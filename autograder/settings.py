@@ -11,6 +11,7 @@ configuration.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,19 @@ def cache_dir() -> Path:
         base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
         folder = Path(base) / "cnnkit"
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def publish(partial: Path, folder: Path) -> Path:
+    """Make the folder ``partial``, just built in the cache, readable by every user (a sandboxed
+    kernel runs as another one) and move it to ``folder`` in one step; if another worker
+    published it first, keep theirs. Returns ``folder``."""
+    for path in [partial, *partial.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    try:
+        partial.rename(folder)
+    except OSError:  # another worker made it first
+        shutil.rmtree(partial, ignore_errors=True)
     return folder
 
 

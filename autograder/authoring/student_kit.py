@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 import autograder
-from autograder import data
+from autograder import data, settings
 from autograder.authoring.course import ASSIGNMENT_IDS
 
 #: The student kit's files, relative to the ``autograder`` package folder. Everything else of
@@ -91,14 +91,7 @@ def modules_dir(cache: Path) -> Path:
     if (folder / "autograder" / "__init__.py").is_file():
         return folder
     partial = Path(tempfile.mkdtemp(prefix=".student-kit-", dir=cache))
-    copy_modules(partial)
-    for path in [partial, *partial.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    try:
-        partial.rename(folder)
-    except OSError:  # another worker made it first
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder
+    return settings.publish(copy_modules(partial), folder)
 
 
 _PYPROJECT = """[build-system]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import data
+from autograder import data, settings
 
 #: The seed of the placeholder labels.
 PLACEHOLDER_SEED = 20260101
@@ -60,10 +60,4 @@ def kernel_view(truth: Path, cache: Path) -> Path:
     (partial / "test.csv.gz").write_bytes(_csv_gz(table))
     lines = [f"{data.sha256(partial / name)}  {name}" for name in data.MNIST_FILES]
     (partial / data.CHECKSUMS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    for path in [partial, *partial.iterdir()]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    try:
-        partial.rename(folder)
-    except OSError:  # another worker made it first
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder
+    return settings.publish(partial, folder)

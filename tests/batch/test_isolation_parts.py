@@ -18,6 +18,7 @@ from autograder.batch.review.cells import visible
 from autograder.batch.review.locked import repair
 from autograder.batch.review.problems import cell_problems
 from autograder.judge.guarded_execute import GuardedExecute
+from support.notebooks import notebook as _nb
 
 
 def test_limits_parse_sizes_times_and_names() -> None:
@@ -44,15 +45,6 @@ def test_limits_from_the_environment_then_the_command_line(monkeypatch: pytest.M
     assert limits.processes == Limits().processes
 
 
-def _nb(*cells: tuple[str, str | None]) -> dict:
-    nb = nbformat.v4.new_notebook()
-    for source, grade_id in cells:
-        cell = nbformat.v4.new_code_cell(source)
-        if grade_id:
-            cell.metadata["nbgrader"] = {"grade_id": grade_id, "locked": grade_id.startswith("test"),
-                                         "grade": grade_id.startswith("test"), "solution": False}
-        nb.cells.append(cell)
-    return json.loads(nbformat.writes(nb))
 
 
 LAYOUT = ({"name": "setup", "cell_type": "code", "locked": True, "grade": False, "points": 0, "solution": False},

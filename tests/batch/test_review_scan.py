@@ -22,6 +22,7 @@ from autograder.batch.review.scan import (
     scan_submission,
     unreadable_cells_that_ran,
 )
+from support.notebooks import notebook as _nb
 
 PROTECTED = protected_names(["from autograder import checks\nimport numpy as np"])
 
@@ -302,15 +303,6 @@ def test_ordinary_code_is_left_alone(source: str) -> None:
 # ---- whole notebooks
 
 
-def _nb(*cells: tuple[str, str | None]) -> dict:
-    nb = nbformat.v4.new_notebook()
-    for source, grade_id in cells:
-        cell = nbformat.v4.new_code_cell(source)
-        if grade_id:
-            cell.metadata["nbgrader"] = {"grade_id": grade_id, "locked": grade_id.startswith("test"),
-                                         "grade": grade_id.startswith("test"), "solution": False}
-        nb.cells.append(cell)
-    return json.loads(nbformat.writes(nb))
 
 
 LOCKED = {"setup": "import numpy as np", "test_a": "assert x == 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS",
