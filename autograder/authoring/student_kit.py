@@ -113,6 +113,21 @@ include = ["autograder*"]
 
 [tool.setuptools.package-data]
 autograder = ["_data/mnist/*"]
+
+[tool.setuptools.data-files]
+"etc/jupyter" = ["nbgrader_config.py"]
+"""
+
+#: ``nbgrader validate``'s settings on a student's machine, installed where Jupyter reads its
+#: configuration in the environment (``<prefix>/etc/jupyter``): nbgrader's defaults stop a cell
+#: after 30 s and give up when TensorFlow keeps the kernel from sending its output for 4 s, so a
+#: correct notebook that trains would fail to validate.
+VALIDATE_CONFIG = """# The CNN course kit: settings for `nbgrader validate` on your machine.
+c = get_config()  # noqa: F821
+# Training cells take minutes; nbgrader's default stops a cell after 30 s.
+c.Execute.timeout = 900
+# While TensorFlow trains, the kernel can take more than nbgrader's 4 s to send its output.
+c.Execute.iopub_timeout = 120
 """
 
 _README = """CNN course module: student kit
@@ -171,6 +186,7 @@ def build(repo: Path, out: Path, assignments: Sequence[str] = ASSIGNMENT_IDS) ->
         data.verify(source)
         for name in (*data.MNIST_FILES, data.CHECKSUMS_FILE):
             shutil.copyfile(source / name, mnist / name)
+        (project / "nbgrader_config.py").write_text(VALIDATE_CONFIG, encoding="utf-8")
         requirements = ", ".join(f'"{r}"' for r in REQUIREMENTS)
         (project / "pyproject.toml").write_text(_PYPROJECT.format(
             name=DISTRIBUTION, version=autograder.__version__, requirements=requirements), encoding="utf-8")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,6 +17,7 @@ import pytest
 
 from autograder.authoring import student_kit
 from autograder.authoring.course import ASSIGNMENT_IDS
+from support.helpers import completed_release
 
 #: Lines shorter than this (``])``, ``s = 1``) are syntax or trivial, not answers.
 SHORTEST_LINE = 12
@@ -96,29 +99,78 @@ def test_the_distribution_holds_the_notebooks_the_wheel_and_no_secret(repo: Path
     assert "pip install" in (distribution / "README.txt").read_text()
 
 
-def _fresh_environment(root: Path, wheel: Path) -> Path:
-    """A virtual environment with the student wheel and, through a path file, this one's
-    third-party packages, but not the course's package."""
+@pytest.fixture(scope="module")
+def student_python(distribution: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with the student wheel installed by pip, and this
+    environment's third-party packages (TensorFlow, nbgrader...) through a path file, but
+    nothing else of the course; its interpreter."""
+    root = tmp_path_factory.mktemp("student") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     python = root / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     (Path(site) / "third_party.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(site)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--prefix", str(root), str(next(distribution.glob("*.whl")))], check=True)
     return python
 
 
 @pytest.mark.slow
+def test_the_student_environment_has_the_kit_and_nothing_of_the_instructor(
+        student_python: Path, tmp_path: Path) -> None:
+    probe = subprocess.run([str(student_python), "-c", "import autograder, importlib.util as u; "
+                            "print(autograder.__file__); print(u.find_spec('autograder.judge')); "
+                            "from autograder import data; print(data.mnist_dir())"],
+                           capture_output=True, text=True, cwd=tmp_path, check=True).stdout.split("\n")
+    venv = str(student_python.parent.parent)
+    assert probe[0].startswith(venv) and probe[1] == "None" and probe[2].startswith(venv)
+    assert (student_python.parent.parent / "etc" / "jupyter" / "nbgrader_config.py").is_file()
+
+
+#: A pause longer than nbgrader's default 30 s a cell, put in an answer cell of ``images``: the
+#: kit's validate settings must let it finish, as they let a training cell finish.
+LONG_CELL = "\nimport time\ntime.sleep(40)  # longer than nbgrader's default 30 s a cell\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["images", pytest.param("mnist_cnn", marks=pytest.mark.matrix),
+                                        pytest.param("resnet34", marks=pytest.mark.matrix)])
+def test_validate_in_the_student_environment_passes_a_completed_notebook_and_fails_an_untouched_one(
+        repo: Path, distribution: Path, student_python: Path, tmp_path: Path, assignment: str) -> None:
+    """Where a student runs it: a folder of their own, the student kit's configuration only, and
+    the CPU budget that nbgrader validate trains under (training takes longer than nbgrader's
+    default 30 s a cell; in ``images`` a 40 s pause stands in for it)."""
+    release = distribution / "notebooks" / f"{assignment}.ipynb"
+    for kind in ("completed", "untouched"):
+        (tmp_path / kind).mkdir()
+        shutil.copy(release, tmp_path / kind / release.name)
+    completed = tmp_path / "completed" / release.name
+    completed_release(repo, assignment, completed)
+    if assignment == "images":
+        notebook = nbformat.read(completed, 4)
+        answer = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution"))
+        answer.source += LONG_CELL
+        nbformat.write(notebook, completed)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CNNKIT_")}
+    if assignment == "resnet34":
+        env["CNNKIT_BUDGET"] = "smoke"  # ResNet-34 on the CPU budget takes minutes; the timing is the CNN's
+    outputs = {}
+    for kind in ("completed", "untouched"):
+        process = subprocess.run([str(student_python), "-m", "nbgrader", "validate", release.name],
+                                 cwd=tmp_path / kind, env=env, capture_output=True, text=True, timeout=1500)
+        outputs[kind] = process.stdout + process.stderr
+    assert "Success! Your notebook passes all the tests." in outputs["completed"], outputs["completed"][-3000:]
+    assert "VALIDATION FAILED" in outputs["untouched"]
+    assert "HIDDEN" not in outputs["untouched"]
+
+
+@pytest.mark.slow
 def test_a_fresh_environment_with_the_kit_runs_every_release_notebooks_visible_tests(
-        repo: Path, distribution: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        repo: Path, distribution: Path, student_python: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from nbclient import NotebookClient
 
-    python = _fresh_environment(tmp_path / "venv", next(distribution.glob("*.whl")))
-    probe = subprocess.run([str(python), "-c", "import autograder, importlib.util as u; print(autograder.__file__); "
-                            "print(u.find_spec('autograder.judge'))"], capture_output=True, text=True,
-                           cwd=tmp_path, check=True).stdout.split("\n")
-    assert probe[0].startswith(str(tmp_path / "venv")) and probe[1] == "None"
+    python = student_python
     spec = tmp_path / "jupyter" / "kernels" / "student"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({"argv": [str(python), "-m", "ipykernel_launcher", "-f",
@@ -128,14 +180,10 @@ def test_a_fresh_environment_with_the_kit_runs_every_release_notebooks_visible_t
     monkeypatch.delenv("CNNKIT_DATA_DIR", raising=False)
     monkeypatch.setenv("CNNKIT_BUDGET", "smoke")
     for assignment in ASSIGNMENT_IDS:
-        release = nbformat.read(distribution / "notebooks" / f"{assignment}.ipynb", as_version=4)
-        answers = {c.metadata["nbgrader"]["grade_id"]: c.source
-                   for c in nbformat.read(repo / "solutions" / assignment / f"{assignment}.ipynb", 4).cells
-                   if c.metadata.get("nbgrader", {}).get("solution")}
-        for cell in release.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in answers:
-                cell.source = answers[grade_id]
+        path = tmp_path / f"{assignment}.ipynb"
+        shutil.copy(distribution / "notebooks" / path.name, path)
+        completed_release(repo, assignment, path)
+        release = nbformat.read(path, as_version=4)
         NotebookClient(release, kernel_name="student", timeout=900, allow_errors=True,
                        resources={"metadata": {"path": str(tmp_path)}}).execute()
         errors = [(c.metadata.get("nbgrader", {}).get("grade_id"), o.get("ename"), o.get("evalue"))
