@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from autograder.authoring.course import repo_root
+from autograder.authoring.course import ASSIGNMENT_IDS, repo_root
 
 # The kit's tests train on the smallest budget; the kernels nbgrader starts inherit this.
 os.environ.setdefault("CNNKIT_BUDGET", "smoke")
@@ -31,16 +31,54 @@ def repo() -> Path:
     return repo_root()
 
 
-@pytest.fixture(scope="session")
-def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Every sample submission of every assignment, graded by ``nbgrader autograde`` on the
-    smoke budget, with feedback; returns ``(course folder, list of Graded)``."""
+#: The assignments whose notebooks train (a minute or two each under the smoke budget).
+TRAINING_ASSIGNMENTS = ("mnist_cnn", "resnet34")
+#: Of their realistic mistakes, how many the README's test command grades (the first ones); the
+#: rest are graded by the ``matrix`` tier (``further_training_mistakes``).
+TRAINING_MISTAKES_EVERY_RUN = {"mnist_cnn": 2, "resnet34": 1}
+
+
+def sample_split(repo: Path):
+    """The sample class in two: what every test run grades (every submission of the quick
+    assignments; of the training ones the reference, the untouched release, the alternative and
+    their first mistakes), and the training assignments' further mistakes."""
+    from autograder.authoring.samples import sample_class
+
+    every_run, further = [], []
+    for item in sample_class.submissions(repo):
+        number = item.student.removeprefix("student-")
+        if (item.assignment in TRAINING_ASSIGNMENTS and number.isdigit()
+                and int(number) > TRAINING_MISTAKES_EVERY_RUN[item.assignment]):
+            further.append(item)
+        else:
+            every_run.append(item)
+    return every_run, further
+
+
+def _grade_samples(repo: Path, workdir: Path, items) -> list:
     from autograder.authoring.samples.run import grade
 
-    workdir = tmp_path_factory.mktemp("sample") / "course"
     console = Console(file=io.StringIO(), width=120)
-    graded = grade(repo, workdir, budget="smoke", jobs=2, console=console)
-    return workdir, graded
+    assignments = [a for a in ASSIGNMENT_IDS if any(i.assignment == a for i in items)]
+    return grade(repo, workdir, budget="smoke", assignments=assignments, items=items, jobs=2,
+                 console=console)
+
+
+@pytest.fixture(scope="session")
+def graded_class(repo: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The sample class, graded by ``nbgrader autograde`` on the smoke budget, with feedback:
+    every submission but the training assignments' further mistakes (:func:`sample_split`);
+    returns ``(course folder, list of Graded)``."""
+    workdir = tmp_path_factory.mktemp("sample") / "course"
+    return workdir, _grade_samples(repo, workdir, sample_split(repo)[0])
+
+
+@pytest.fixture(scope="session")
+def further_training_mistakes(repo: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The training assignments' further sample mistakes, graded as :func:`graded_class` grades
+    the rest (the ``matrix`` tier)."""
+    workdir = tmp_path_factory.mktemp("sample-further") / "course"
+    return workdir, _grade_samples(repo, workdir, sample_split(repo)[1])
 
 
 @pytest.fixture(scope="module")

@@ -124,6 +124,10 @@ def conv2d_applied(name: str, output: Any, conv: Any, inputs: Any, *, atol: floa
     """``output`` is ``conv(inputs)``: the convolution with the layer's own weights, strides,
     padding and activation, recomputed at :data:`CONV_POSITIONS` positions drawn here."""
     layer = observe.layer(f"{name}'s layer", conv, weights=True)
+    if layer.weights.get("kernel") is None:  # never called, so nothing it gave can be ``output``
+        raise CheckFailure(name, "the output of the layer applied to the input",
+                           "a value computed without the layer (it was never called and has no "
+                           "weights yet)", cause or "Call the layer on the input to compute it.")
     kernel, bias = _conv_weights("the layer", layer)
     x = observe.array("the input", inputs).values
     strides, padding = layer.settings.get("strides", (1, 1)), layer.settings.get("padding", "valid")

@@ -1,7 +1,8 @@
 """The sample class through the real `nbgrader autograde` and `generate_feedback`.
 
-One session-wide run grades every sample submission of every assignment (tests/conftest.py);
-the tests below read what it recorded.
+One session-wide run grades the sample class (tests/conftest.py: every submission but the
+training assignments' further mistakes, which the ``matrix`` tier grades); the tests below read
+what it recorded.
 """
 
 import html
@@ -58,10 +59,7 @@ def test_correct_answers_written_differently_get_full_marks(graded_class):
         assert item.result.passed_all, (item.submission.description, item.result.tests)
 
 
-def test_each_mistake_loses_the_test_aimed_at_it_and_the_feedback_names_it(graded_class):
-    course, graded = graded_class
-    mistakes = [g for g in graded if g.submission.variant is not None and not g.submission.expect_full_marks]
-    assert len(mistakes) >= 4 * len(ASSIGNMENT_IDS)
+def _check_mistakes(course, mistakes):
     for item in mistakes:
         scores = item.result.by_test()
         variant = item.submission.variant
@@ -70,6 +68,26 @@ def test_each_mistake_loses_the_test_aimed_at_it_and_the_feedback_names_it(grade
         assert item.result.score < item.result.max_score
         words = section(feedback_text(course, item), variant.loses[0])
         assert variant.says in words, (variant.assignment, variant.slug, words[-600:])
+
+
+def _mistakes(graded):
+    return [g for g in graded if g.submission.variant is not None and not g.submission.expect_full_marks]
+
+
+def test_each_mistake_loses_the_test_aimed_at_it_and_the_feedback_names_it(graded_class):
+    course, graded = graded_class
+    mistakes = _mistakes(graded)
+    assert len(mistakes) >= 4 * len(ASSIGNMENT_IDS)
+    assert {m.submission.assignment for m in mistakes} == set(ASSIGNMENT_IDS)
+    _check_mistakes(course, mistakes)
+
+
+@pytest.mark.matrix
+def test_each_further_training_mistake_loses_its_test(further_training_mistakes):
+    course, graded = further_training_mistakes
+    mistakes = _mistakes(graded)
+    assert len(mistakes) == len(graded) >= 8
+    _check_mistakes(course, mistakes)
 
 
 def hidden_lines(repo, assignment_id):

@@ -1,6 +1,7 @@
 """Checks of single layers: settings, and behaviour against TensorFlow's own operations."""
 
 import keras
+import numpy as np
 import pytest
 
 from autograder import checks
@@ -95,3 +96,20 @@ def test_global_pooling_recognises_max():
         checks.global_pool(keras.layers.GlobalMaxPool2D(), name="g")
     with pytest.raises(CheckFailure, match="It computes the maximum of each feature map"):
         checks.global_pool_output(keras.layers.GlobalMaxPool2D(), (2, 5, 7, 3), name="g")
+
+
+def test_conv_applied_accepts_the_layers_own_output_and_names_a_typed_in_one():
+    images = np.random.default_rng(3).random((2, 20, 30, 3)).astype("float32")
+    conv = make_conv()
+    checks.conv2d_applied("image_after_conv", conv(images).numpy(), conv, images)
+    with pytest.raises(CheckFailure, match=r"image_after_conv\[.*positions checked differ"):
+        checks.conv2d_applied("image_after_conv", np.zeros((2, 20, 30, 5)), conv, images)
+    never_called = make_conv()
+    with pytest.raises(CheckFailure) as failure:
+        checks.conv2d_applied("image_after_conv", np.zeros((2, 20, 30, 5)), never_called, images,
+                              cause="image_after_conv must be the output of conv(images), not a "
+                                    "stored or typed-in array.")
+    assert str(failure.value) == (
+        "image_after_conv: expected the output of the layer applied to the input, got a value computed "
+        "without the layer (it was never called and has no weights yet). image_after_conv must be the "
+        "output of conv(images), not a stored or typed-in array.")
