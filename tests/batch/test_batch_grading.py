@@ -1,5 +1,5 @@
-"""The batch grader end to end: the same grades as plain ``nbgrader autograde`` with one worker,
-several, a Dask cluster and a PostgreSQL gradebook; resume after SIGINT and SIGKILL; nothing run
+"""The batch grader end to end: the same grades as plain ``nbgrader autograde`` with one worker
+(on a PostgreSQL gradebook), several, and a Dask cluster; resume after SIGINT and SIGKILL; nothing run
 twice; gpu-budget jobs only on GPU workers."""
 
 from __future__ import annotations
@@ -99,19 +99,6 @@ def test_batch_has_references_and_mistakes(plain: dict) -> None:
     assert len(lost) >= 4, lost
 
 
-def test_one_local_worker_gives_plain_nbgrader_grades(prepared: Path, plain: dict, tmp_path: Path) -> None:
-    # Several local workers: the interrupt-and-resume test below grades the batch with two and
-    # compares with plain nbgrader too.
-    course = _copy(prepared, tmp_path / "course")
-    subs = _submissions(course)
-    result = grade_class(course, subs, Settings(budget="smoke", workers=1), _quiet())
-    assert [o.status for o in result.outcomes] == ["graded"] * len(subs)
-    assert _scores(course, subs) == plain
-    # The outcomes carry what the gradebook holds.
-    assert {(o.student, o.assignment): tuple((t.grade_id, t.score, t.max_score) for t in o.tests)
-            for o in result.outcomes} == plain
-
-
 @pytest.mark.dask
 def test_dask_cluster_gives_plain_nbgrader_grades_and_routes_gpu_jobs(
         prepared: Path, plain: dict, tmp_path: Path) -> None:
@@ -144,9 +131,13 @@ def test_postgresql_gradebook_gives_the_sqlite_grades(prepared: Path, plain: dic
     course = _copy(prepared, tmp_path / "course", gradebook=False)
     subs = _submissions(course)
     with postgres_server() as url:
-        result = grade_class(course, subs, Settings(budget="smoke", workers=2, db_url=url), _quiet())
+        # One local worker here; the interrupt-and-resume test below grades with two.
+        result = grade_class(course, subs, Settings(budget="smoke", workers=1, db_url=url), _quiet())
         assert [o.status for o in result.outcomes] == ["graded"] * len(subs)
         assert _scores(course, subs, url) == plain
+        # The outcomes carry what the gradebook holds.
+        assert {(o.student, o.assignment): tuple((t.grade_id, t.score, t.max_score) for t in o.tests)
+                for o in result.outcomes} == plain
         assert not (course / "gradebook.db").exists(), "the SQLite gradebook must not be used"
         # A rerun against the same server executes nothing.
         again = grade_class(course, subs, Settings(budget="smoke", workers=2, db_url=url), _quiet())
