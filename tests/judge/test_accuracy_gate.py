@@ -4,11 +4,12 @@ and each cheat earns nothing from the gate, and the message says the accuracy an
 Every submission here trains a model for real (two to fifteen minutes each on two shared cores),
 so the README's test command grades one of each kind: the CNN reference, the small-data mistake
 (whose message gives the accuracy and the threshold), and the cheats that go for the gate's own
-inputs: training on the test set through fit, a tf.data.Dataset or a callback, the budget from
+inputs: training on the test set through a tf.data.Dataset or a callback, the budget from
 the kernel's environment, a data folder of its own. The rest carry the ``matrix`` marker and run
 with ``scripts/test.sh -m matrix``: the ResNet-34 reference, four more seeds of the CNN (with the
 reference, the five of five that must pass), another sensible setting, the other mistakes and
-cheats. Only the submissions whose tests are selected are graded."""
+cheats (training on the test set through plain fit among them). Only the submissions whose tests
+are selected are graded."""
 
 import html
 import io
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.slow
 
 
 #: What the README's test command grades; every other variant is ``matrix``.
-EVERY_RUN = {"500-images", "trains-on-test", "dataset-on-test", "callback-on-test",
-             "budget-from-environment", "fake-data-folder"}
+EVERY_RUN = {"500-images", "dataset-on-test", "callback-on-test", "budget-from-environment",
+             "fake-data-folder"}
 
 
 def _params(variants):
