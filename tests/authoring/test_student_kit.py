@@ -133,7 +133,8 @@ LONG_CELL = "\nimport time\ntime.sleep(40)  # longer than nbgrader's default 30 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ["images", pytest.param("mnist_cnn", marks=pytest.mark.matrix),
+@pytest.mark.parametrize("assignment", ["images", "convolution", "pooling", "residual_unit",
+                                        pytest.param("mnist_cnn", marks=pytest.mark.matrix),
                                         pytest.param("resnet34", marks=pytest.mark.matrix)])
 def test_validate_in_the_student_environment_passes_a_completed_notebook_and_fails_an_untouched_one(
         repo: Path, distribution: Path, student_python: Path, tmp_path: Path, assignment: str) -> None:
@@ -162,6 +163,14 @@ def test_validate_in_the_student_environment_passes_a_completed_notebook_and_fai
     assert "Success! Your notebook passes all the tests." in outputs["completed"], outputs["completed"][-3000:]
     assert "VALIDATION FAILED" in outputs["untouched"]
     assert "HIDDEN" not in outputs["untouched"]
+    # Nor any check call that only hidden tests make, though the untouched notebook fails them.
+    source = (repo / "source" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
+    region = r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS"
+    hidden = "\n".join(re.findall(region, source, re.S))
+    calls = (set(re.findall(r"checks\.[a-z_0-9]+\(", hidden))
+             - set(re.findall(r"checks\.[a-z_0-9]+\(", re.sub(region, "", source, flags=re.S))))
+    assert calls, "some check is called by hidden tests only"
+    assert [c for c in calls if c in outputs["untouched"]] == []
 
 
 @pytest.mark.slow
