@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from autograder import settings
-from autograder.authoring.course import COURSE_ID
 from autograder.authoring.preprocessors import HideHiddenTests, StripSolutionMarkers
 from autograder.judge.execute import JudgedExecute
 from autograder.judge.testbook import SettleMetadata
@@ -42,10 +41,15 @@ os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.envir
 # this environment).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-c.CourseDirectory.course_id = COURSE_ID
+c.CourseDirectory.course_id = "cnn-module"
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+
+# The kit's own settings: the assignments in the tutorial's order (any other folder of source/
+# follows, alphabetically), and the module of the course's own checks (none in this course).
+c.CNNKit.assignment_order = ["images", "convolution", "pooling", "mnist_cnn", "residual_unit", "resnet34"]
+c.CNNKit.course_checks = ""
 
 # The local exchange for release_assignment / fetch_assignment / submit / collect.
 c.Exchange.root = settings.EXCHANGE.get() or str(ROOT / ".exchange")

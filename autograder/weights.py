@@ -62,6 +62,17 @@ def leaves(model: Any) -> list[Any]:
     return result
 
 
+def leaves_of(value: Any) -> list[Any]:
+    """The canonical leaves of a model (:func:`leaves`), of a composite layer
+    (:func:`unit_leaves`), or ``[value]`` for a layer with no layers inside (a ``Conv2D``, or a
+    subclass of one): what a check that draws an object's parameters sets, in this order."""
+    import keras
+
+    if isinstance(value, keras.Model):
+        return leaves(value)
+    return unit_leaves(value) if _sublayers(value) else [value]
+
+
 def _variables(leaf: Any) -> list[Any]:
     by_name = {v.name.split("/")[-1].split(":")[0]: v for v in leaf.weights}
     return [by_name[name] for name in VARIABLE_ORDER if name in by_name]

@@ -26,13 +26,13 @@ from typing import Sequence
 
 import autograder
 from autograder import data, settings
-from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.authoring import course
 
 #: The student kit's files, relative to the ``autograder`` package folder. Everything else of
 #: the package stays with the instructor and the graders.
 STUDENT_FILES: tuple[str, ...] = (
     "__init__.py", "_quiet.py", "errors.py", "settings.py", "budget.py", "training_guard.py", "data.py",
-    "specs.py", "keras_compare.py", "weights.py", "wire.py", "observer.py", "checks",
+    "specs.py", "keras_compare.py", "weights.py", "wire.py", "plain.py", "observer.py", "checks",
 )
 
 #: The distribution's name on a package index, and what it needs.
@@ -84,14 +84,27 @@ def copy_modules(target: Path, root: Path | None = None) -> Path:
     return target
 
 
-def modules_dir(cache: Path) -> Path:
-    """A folder holding only the student kit's modules (``<folder>/autograder/...``), made once
-    per version of them in ``cache``, readable by any user: what a graded kernel imports."""
-    folder = cache / f"student-kit-{digest()[:16]}"
+def modules_dir(cache: Path, extra: dict[str, bytes] | None = None) -> Path:
+    """A folder holding only the student kit's modules (``<folder>/autograder/...``) and the
+    course's own checks (``extra``: files by relative path), made once per version of them in
+    ``cache``, readable by any user: what a graded kernel imports."""
+    extra = extra or {}
+    hasher = hashlib.sha256(digest().encode())
+    for name, content in sorted(extra.items()):
+        hasher.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(content).digest())
+    folder = cache / f"student-kit-{hasher.hexdigest()[:16]}"
     if (folder / "autograder" / "__init__.py").is_file():
         return folder
     partial = Path(tempfile.mkdtemp(prefix=".student-kit-", dir=cache))
-    return settings.publish(copy_modules(partial), folder)
+    copy_modules(partial)
+    for name, content in extra.items():
+        target = (partial / name).resolve()
+        if not target.is_relative_to(partial.resolve()):
+            raise ValueError(f"course checks: file name {name!r} leaves the kit folder.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        os.chmod(target, 0o644)
+    return settings.publish(partial, folder)
 
 
 _PYPROJECT = """[build-system]
@@ -108,8 +121,11 @@ dependencies = [{requirements}]
 [project.optional-dependencies]
 validate = ["nbgrader==0.9.6"]
 
+[tool.setuptools]
+py-modules = [{modules}]
+
 [tool.setuptools.packages.find]
-include = ["autograder*"]
+include = ["autograder*"{packages}]
 
 [tool.setuptools.package-data]
 autograder = ["_data/mnist/*"]
@@ -161,7 +177,7 @@ def _wheel(project: Path, out: Path) -> Path:
     return next(out.glob("*.whl"))
 
 
-def build(repo: Path, out: Path, assignments: Sequence[str] = ASSIGNMENT_IDS) -> Path:
+def build(repo: Path, out: Path, assignments: Sequence[str] | None = None) -> Path:
     """Write the student distribution into ``out`` (made anew): ``notebooks/`` (the release
     notebooks of ``assignments``), the wheel, and ``README.txt``; return ``out``.
 
@@ -169,6 +185,12 @@ def build(repo: Path, out: Path, assignments: Sequence[str] = ASSIGNMENT_IDS) ->
     steps start from the earlier ones' results: the given code of a later notebook holds the
     answers of earlier assignments, so release a notebook once the assignments before it are due.
     """
+    from autograder.authoring import course_checks
+
+    the_course = course.load(repo)
+    assignments = the_course.ids if assignments is None else assignments
+    for assignment_id in assignments:
+        the_course.assignment(assignment_id)
     if out.exists():
         shutil.rmtree(out)
     (out / "notebooks").mkdir(parents=True)
@@ -180,6 +202,9 @@ def build(repo: Path, out: Path, assignments: Sequence[str] = ASSIGNMENT_IDS) ->
         shutil.copyfile(notebook, out / "notebooks" / notebook.name)
     with tempfile.TemporaryDirectory(prefix="cnnkit-student-kit-") as tmp:
         project = copy_modules(Path(tmp) / "project")
+        for name, content in course_checks.files(the_course).items():  # the course's own checks
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            (project / name).write_bytes(content)
         mnist = project / "autograder" / "_data" / "mnist"
         mnist.mkdir(parents=True)
         source = data.find_mnist_dir()
@@ -188,8 +213,13 @@ def build(repo: Path, out: Path, assignments: Sequence[str] = ASSIGNMENT_IDS) ->
             shutil.copyfile(source / name, mnist / name)
         (project / "nbgrader_config.py").write_text(VALIDATE_CONFIG, encoding="utf-8")
         requirements = ", ".join(f'"{r}"' for r in REQUIREMENTS)
+        own = course_checks.files(the_course)
+        modules = ", ".join(f'"{n[:-3]}"' for n in own if "/" not in n)
+        packages = "".join(f', "{n.split("/")[0]}*"' for n in own if n.endswith("/__init__.py")
+                           and n.count("/") == 1)
         (project / "pyproject.toml").write_text(_PYPROJECT.format(
-            name=DISTRIBUTION, version=autograder.__version__, requirements=requirements), encoding="utf-8")
+            name=DISTRIBUTION, version=autograder.__version__, requirements=requirements,
+            modules=modules, packages=packages), encoding="utf-8")
         wheel = _wheel(project, out)
     (out / "README.txt").write_text(_README.format(wheel=wheel.name, name=DISTRIBUTION), encoding="utf-8")
     os.chmod(out, 0o755)

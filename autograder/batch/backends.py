@@ -38,7 +38,9 @@ class LocalBackend:
     """Up to ``workers`` jobs at once, each an ``nbgrader autograde`` process on this machine.
 
     The threads only wait on their processes; the work happens in the processes, so it runs in
-    parallel, and killing the coordinator kills them (Linux's parent-death signal).
+    parallel, and killing the coordinator kills them (Linux's parent-death signal). Each job's
+    TensorFlow threads are decided as it starts (:func:`autograder.batch.runner.started_threads`):
+    every core for a job that starts alone, a share for one that starts while others run.
     """
 
     def __init__(self, workers: int) -> None:

@@ -1,8 +1,9 @@
 """How many submissions this machine can grade at once under a budget.
 
 Each worker is a kernel with TensorFlow loaded. The memory a kernel needs depends on what it
-trains, which the budget decides; the cores are shared out so that the kernels together start no
-more TensorFlow threads than there are cores. The figures in :data:`PEAK_GIB` are estimates of
+trains, which the budget decides. The cores are shared out when each job starts, not when the
+batch is planned (:func:`share`): a job that starts alone gets every core, jobs that start while
+others run share them, so that a lone submission does not train on one core of two. The figures in :data:`PEAK_GIB` are estimates of
 one run's peak memory with headroom; no benchmark of the repository measures memory
 (``benchmarks/grading_time.py`` measures time).
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import psutil
 
@@ -41,7 +42,8 @@ class Capacity:
     workers: int
     """Submissions graded at once."""
     threads: int
-    """TensorFlow threads per kernel."""
+    """TensorFlow threads of a job that starts alone: every core. A job that starts while others
+    run gets its share, decided then (:func:`share`)."""
     reason: str
     """Why, in one line."""
 
@@ -65,7 +67,8 @@ def gpus() -> int:
     if shutil.which("nvidia-smi") is None:
         return 0
     try:
-        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20,
+                                 check=False)
     except (OSError, subprocess.TimeoutExpired):
         return 0
     return sum(1 for line in listing.stdout.splitlines() if line.startswith("GPU "))
@@ -93,5 +96,17 @@ def plan(budget: str, assignments: Sequence[str], workers: int | None = None) ->
             n_gpus = gpus()
             chosen = max(1, min(chosen, n_gpus or 1))
             reason += f", {n_gpus} GPU(s)"
-    threads = max(1, n_cores // chosen)
-    return Capacity(n_cores, chosen, threads, reason)
+    reason += "; TensorFlow threads: every core for a job that starts alone, shared when others run"
+    return Capacity(n_cores, chosen, n_cores, reason)
+
+
+def share(running: int, *, n_cores: int | None = None, most: int = 0) -> int:
+    """TensorFlow threads for a job that starts while ``running`` jobs run, itself included: the
+    cores (default: this process's) shared among them, at least 1, and at most ``most`` (0: no
+    bound).
+
+    >>> share(1, n_cores=2), share(2, n_cores=2), share(3, n_cores=2), share(1, n_cores=8, most=2)
+    (2, 1, 1, 2)
+    """
+    threads = max(1, (cores() if n_cores is None else n_cores) // max(1, running))
+    return min(threads, most) if most > 0 else threads

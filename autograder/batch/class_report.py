@@ -32,6 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from autograder.authoring.course import UnknownAssignment, assignment
+from autograder.batch.review.problems import TEST_ERROR_NOTE
 from autograder.batch.atomic import write_atomic
 from autograder.batch.class_report_page import CSS, PAGE
 from autograder.batch.export import (assignment_max_scores, assignment_order, assignment_rank,
@@ -330,8 +331,13 @@ def _attention_rows(outcomes: Sequence[Outcome]) -> list[_AttentionRow]:
         what = []
         if o.review:
             what.append("Flagged for review: " + "; ".join(o.review))
-        if o.notes:
-            what.append("Notes: " + "; ".join(o.notes))
+        test_errors = [n for n in o.notes if n.startswith(TEST_ERROR_NOTE)]
+        if test_errors:
+            what.append("Test errors, to fix in the assignment: "
+                        + "; ".join(n[len(TEST_ERROR_NOTE):].strip() for n in test_errors))
+        other = [n for n in o.notes if not n.startswith(TEST_ERROR_NOTE)]
+        if other:
+            what.append("Notes: " + "; ".join(other))
         if manual and o.status != "failed":
             what.append("Grade by hand: " + ", ".join(manual))
         elif o.status != "failed" and o.max_score <= 0:

@@ -15,7 +15,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 from rich.table import Table
 
-from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.batch.export import assignment_order
 from autograder.batch.outcome import Outcome
 from autograder.batch.sanitize import for_terminal
 
@@ -58,7 +58,7 @@ def summary(outcomes: Sequence[Outcome], console: Console, *, wall_seconds: floa
     for column in ("assignment", "submissions", "graded", "reused", "unchanged", "failed",
                    "mean score", "full marks"):
         table.add_column(column, justify="left" if column == "assignment" else "right")
-    for assignment_id in ASSIGNMENT_IDS:
+    for assignment_id in assignment_order(o.assignment for o in outcomes):
         rows = [o for o in outcomes if o.assignment == assignment_id]
         if not rows:
             continue

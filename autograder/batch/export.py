@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.authoring import course
 from autograder.batch.atomic import write_atomic
 from autograder.batch.outcome import Outcome
 from autograder.batch.results import TestScore
@@ -72,10 +72,7 @@ class GradeCellSummary:
 
 def assignment_rank(assignment_id: str) -> tuple[int, str]:
     """A sort key that puts assignments in the course's order, and ids it lacks last, sorted."""
-    try:
-        return (ASSIGNMENT_IDS.index(assignment_id), "")
-    except ValueError:
-        return (len(ASSIGNMENT_IDS), assignment_id)
+    return course.current().rank(assignment_id)
 
 
 def assignment_order(assignment_ids: Iterable[str]) -> list[str]:

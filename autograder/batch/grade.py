@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, SAWarning
 from traitlets.config import Config
 
 from autograder import data
+from autograder.authoring import course, course_checks
 from autograder.authoring.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
 from autograder.batch import assignment_db, display, results, sandbox
 from autograder.batch.backends import Backend, DaskBackend, LocalBackend
@@ -161,11 +162,12 @@ def prepare_jobs(course_root: Path, submissions: Sequence[Submission], settings:
         data.mnist_dir()  # a missing or damaged MNIST file stops the batch before anything runs
     templates = _templates(course_root, assignments, db_url)
     config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
+    own_checks = course_checks.files(course.load(course_root))
     limits = settings.limits or configured()
     return [Job(s.student, s.assignment, submission_files(s.notebook.parent),
                 templates[s.assignment].gradebook, config, settings.budget,
                 templates[s.assignment].digest, capacity.threads, limits,
-                templates[s.assignment].locked, templates[s.assignment].layout)
+                templates[s.assignment].locked, templates[s.assignment].layout, own_checks)
             for s in submissions]
 
 

@@ -63,7 +63,9 @@ class Job:
     tests_digest: str = ""
     """SHA-256 of the assignment's definition."""
     threads: int = 0
-    """CPU threads the kernel's TensorFlow may use (0: TensorFlow's default)."""
+    """The most CPU threads the kernel's TensorFlow may use (0: as many as the cores). The figure
+    itself is decided when the job starts, from the jobs then running
+    (:func:`autograder.batch.capacity.share`), and is not part of the key: no grade depends on it."""
     limits: Limits = field(default_factory=Limits)
     """Time, memory, process, output and disk limits of the run."""
     locked: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -71,6 +73,10 @@ class Job:
     layout: tuple[dict, ...] = field(default=(), repr=False, compare=False)
     """The assignment's nbgrader cells in notebook order: ``name``, ``cell_type``, ``locked``,
     ``grade``, ``points``, ``solution`` (to put back what a student deleted or stripped)."""
+    course_files: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    """The course's own checks (:mod:`autograder.authoring.course_checks`) by path relative to the
+    course folder: laid out beside the private course for the judge, and beside the student
+    kit's modules for the kernel."""
 
     @property
     def key(self) -> str:
@@ -80,6 +86,8 @@ class Job:
             if name in NOT_GRADED:
                 continue
             digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+        for name, data in sorted(self.course_files.items()):
+            digest.update(b"\0course:" + name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
         for part in (self.assignment, self.tests_digest, hashlib.sha256(self.config.encode()).hexdigest(),
                      self.budget, grading_code_digest(), repr(self.limits)):
             digest.update(b"\0" + part.encode("utf-8"))
@@ -129,3 +137,6 @@ class RunResult:
     restored test cell, an ignored file)."""
     judge_seconds: float = 0.0
     """Seconds the judge spent deciding the test cells (0 when unknown)."""
+    threads: int = 0
+    """TensorFlow threads the kernel was given, decided when the job started: every core when it
+    ran alone, a share when others ran (0 when no run started, or for a result stored before)."""

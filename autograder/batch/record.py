@@ -19,7 +19,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.batch.atomic import write_atomic
-from autograder.authoring.course import COURSE_ID
+from autograder.authoring.course import DEFAULT_COURSE_ID
 from autograder.batch.results import SubmissionScore, read_submission
 
 
@@ -44,13 +44,14 @@ class Recorder:
         self.course_root = course_root
         self.db_url = db_url
         self.config = config if config is not None else course_config(course_root)
+        self.course_id = str(self.config.get("CourseDirectory", {}).get("course_id") or DEFAULT_COURSE_ID)
 
     def record(self, student: str, assignment: str, notebook: bytes, *,
                flagged: bool = False) -> SubmissionScore:
         """Record the grades of ``student``'s executed ``assignment`` notebook; return them as read
         back from the gradebook. ``flagged`` sets nbgrader's own review flag on the submission."""
         submitted = self.course_root / "submitted" / student / assignment
-        with Gradebook(self.db_url, COURSE_ID) as gb:
+        with Gradebook(self.db_url, self.course_id) as gb:
             gb.update_or_create_student(student)
             timestamp = submission_time(submitted)
             if timestamp is not None:
@@ -68,7 +69,7 @@ class Recorder:
                                   "notebook": assignment, "student": student}}
         for preprocessor in (SaveAutoGrades, AssignLatePenalties):
             nb, resources = preprocessor(config=self.config).preprocess(nb, resources)
-        with Gradebook(self.db_url, COURSE_ID) as gb:
+        with Gradebook(self.db_url, self.course_id) as gb:
             gb.find_submission_notebook(assignment, assignment, student).flagged = flagged
             gb.db.commit()
         return read_submission(self.course_root, assignment, student, url=self.db_url)

@@ -9,6 +9,7 @@ executed notebook. The coordinator records the grades from that notebook
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import sandbox
+from autograder.batch import capacity, sandbox
 from autograder.batch.review import locked, problems, scan
 from autograder.batch.jobs import Job, RunResult
 from autograder import data, settings
@@ -90,6 +91,12 @@ def lay_out(job: Job, root: Path, config: str | None = None) -> Path:
     configuration); return the submission folder."""
     (root / "nbgrader_config.py").write_text(job.config if config is None else config, encoding="utf-8")
     (root / "gradebook.db").write_bytes(job.template)
+    for name, content in job.course_files.items():  # the course's own checks, for the judge
+        target = (root / name).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise ValueError(f"course checks: file name {name!r} leaves the course folder.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
     folder = root / "submitted" / job.student / job.assignment
     for name, content in job.files.items():
         target = (folder / name).resolve()
@@ -116,7 +123,7 @@ def run_environment(job: Job, root: Path) -> dict[str, str]:
              "PYTHONNOUSERSITE": "1"}
     if job.threads > 0:
         # TensorFlow reads these at start; several kernels on one machine then share its cores
-        # instead of each starting a thread per core.
+        # instead of each starting a thread per core (the figure: :func:`started_threads`).
         extra.update(TF_NUM_INTRAOP_THREADS=str(job.threads), TF_NUM_INTEROP_THREADS="2",
                      OMP_NUM_THREADS=str(job.threads))
     env = nbgrader_env(extra)
@@ -177,12 +184,22 @@ class _Tail:
         return self.text
 
 
-def _kernel_view(kit_dir: Path | None, data_dir: Path | None) -> tuple[Path, Path, Path | None]:
+def started_threads(job: Job) -> int:
+    """TensorFlow threads for ``job`` starting now in this process: every core when no other
+    run of this process is going, else the cores shared among the runs going and this one, at
+    most ``job.threads`` when it sets a bound (:func:`autograder.batch.capacity.share`). Called
+    under ``_RUNNING_LOCK``, where runs are started and registered."""
+    return capacity.share(len(_RUNNING) + 1, most=job.threads)
+
+
+def _kernel_view(kit_dir: Path | None, data_dir: Path | None,
+                 course_files: dict[str, bytes] | None = None) -> tuple[Path, Path, Path | None]:
     """What the kernel is given, made once per worker in the grader's cache: the student kit's
-    modules, and the MNIST folder with the test labels withheld; and the grader's own MNIST
-    folder (None when there is none: an assignment without MNIST still grades)."""
+    modules (with the course's own checks beside them), and the MNIST folder with the test
+    labels withheld; and the grader's own MNIST folder (None when there is none: an assignment
+    without MNIST still grades)."""
     cache = settings.cache_dir()
-    kit_dir = kit_dir or student_kit.modules_dir(cache)
+    kit_dir = kit_dir or student_kit.modules_dir(cache, course_files or {})
     try:
         truth: Path | None = data.find_mnist_dir()
         data.verify(truth)
@@ -216,7 +233,7 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
     isolation = sandbox.probe()
     groups: tuple[str, ...] = ()
     try:
-        kit_dir, data_dir, truth = _kernel_view(kit_dir, data_dir)
+        kit_dir, data_dir, truth = _kernel_view(kit_dir, data_dir, job.course_files)
         folder = lay_out(job, root, private_config(job, root, truth=truth, kernel_data=data_dir,
                                                    stats=root / "judge.json"))
         notes: list[str] = []
@@ -249,8 +266,11 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
                 if _STOPS != stops:
                     return RunResult(job.key, None, time.monotonic() - start, 0.0, worker,
                                      "the batch was stopped before this job started.", retry=True)
+                # The cores are shared out now, among the runs going as this one starts.
+                threads = started_threads(job)
                 process = subprocess.Popen(_die_with_parent(command), cwd=root,
-                                           env=run_environment(job, root), text=True,
+                                           env=run_environment(dataclasses.replace(job, threads=threads),
+                                                               root), text=True,
                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL, start_new_session=True,
                                            errors="replace")
@@ -269,7 +289,7 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
             return RunResult(job.key, None, time.monotonic() - start, 0.0, worker,
                              f"the notebook ran longer than {job.limits.notebook_seconds:g} s in all "
                              f"and was stopped{where}.", tail.result(), flags=tuple(flags),
-                             notes=tuple(notes))
+                             notes=tuple(notes), threads=threads)
         except BaseException:
             # Interrupted (or the coordinator is going away): take the kernel along.
             try:
@@ -282,12 +302,13 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
         if process.returncode < 0:
             return RunResult(job.key, None, seconds, 0.0, worker,
                              f"the grading process was killed by signal {-process.returncode}.",
-                             output, retry=True)
+                             output, retry=True, threads=threads)
         executed = work / notebook_name
         if process.returncode != 0 or not executed.is_file():
             return RunResult(job.key, None, seconds, 0.0, worker,
                              f"nbgrader autograde exited with status {process.returncode}: "
-                             f"{_last_error(output)}", output, flags=tuple(flags), notes=tuple(notes))
+                             f"{_last_error(output)}", output, flags=tuple(flags), notes=tuple(notes),
+                             threads=threads)
         executed_bytes = executed.read_bytes()
         nb = nbformat.reads(executed_bytes.decode("utf-8"), 4)
         notes += problems.cell_problems(nb)
@@ -295,7 +316,8 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
         if not isolation.available:
             notes.append("ran without isolation: " + isolation.problem + ".")
         return RunResult(job.key, executed_bytes, seconds, cell_seconds(nb), worker, "", output,
-                         flags=tuple(flags), notes=tuple(notes), judge_seconds=_judge_seconds(root))
+                         flags=tuple(flags), notes=tuple(notes), judge_seconds=_judge_seconds(root),
+                         threads=threads)
     finally:
         sandbox.remove_groups(groups)
         shutil.rmtree(root, ignore_errors=True)

@@ -459,11 +459,13 @@ def activation(name: str | None, x: ArrayLike) -> np.ndarray:
 
 @dataclass(frozen=True, kw_only=True)
 class ConvBN:
-    """A bias-free convolution (``padding="same"``) and the batch normalisation that follows it,
-    with a student's weights; the stride is the caller's."""
+    """A convolution (``padding="same"``, bias-free as in the tutorial unless ``bias`` is given)
+    and the batch normalisation that follows it; the stride is the caller's."""
 
     kernel: ArrayLike
     """The convolution's kernel, ``(kh, kw, c_in, c_out)``."""
+    bias: ArrayLike | None = None
+    """The convolution's bias, ``(c_out,)``; None for ``use_bias=False``."""
     gamma: ArrayLike | None = None
     """The normalisation's scale, ``(c_out,)``; None for ``scale=False``."""
     beta: ArrayLike | None = None
@@ -475,25 +477,26 @@ class ConvBN:
 
     def __call__(self, x: ArrayLike, *, strides: IntOrPair = 1, epsilon: float = 1e-3) -> np.ndarray:
         """``BN(conv(x))`` in inference mode: (batch, h, w, c_in) to (batch, h', w', c_out)."""
-        z = conv2d(x, self.kernel, strides=strides, padding="same")
+        z = conv2d(x, self.kernel, strides=strides, padding="same", bias=self.bias)
         return batch_norm(z, gamma=self.gamma, beta=self.beta, mean=self.mean,
                           variance=self.variance, epsilon=epsilon)
 
     @classmethod
     def from_leaves(cls, conv: LeafWeights, norm: LeafWeights) -> ConvBN:
-        """From a bias-free ``Conv2D`` leaf and the ``BatchNormalization`` leaf after it, as
-        :func:`autograder.weights.extract` lists them. The normalisation has 4 variables
-        (gamma, beta, moving mean, moving variance) or 2 (the moving statistics only)."""
-        if conv.kind != "Conv2D" or len(conv.arrays) != 1:
+        """From a ``Conv2D`` leaf (a kernel, and a bias or none) and the ``BatchNormalization``
+        leaf after it, as :func:`autograder.weights.extract` lists them. The normalisation has 4
+        variables (gamma, beta, moving mean, moving variance) or 2 (the moving statistics only)."""
+        if conv.kind != "Conv2D" or len(conv.arrays) not in (1, 2):
             raise ValueError(failure_message("convolution leaf", "Conv2D[(kh, kw, c_in, c_out)]",
-                                             conv.signature(), "Use Conv2D(..., use_bias=False)."))
+                                             conv.signature(), "Pass a Conv2D leaf: its kernel, "
+                                             "and its bias if it has one."))
         if norm.kind != "BatchNormalization" or len(norm.arrays) not in (2, 4):
             raise ValueError(failure_message(
                 "normalisation leaf", "BatchNormalization with 4 variables (or 2)", norm.signature(),
                 "With 3 variables it is ambiguous which of scale or center was dropped."))
         gamma, beta = norm.arrays[:2] if len(norm.arrays) == 4 else (None, None)
-        return cls(kernel=conv.arrays[0], gamma=gamma, beta=beta, mean=norm.arrays[-2],
-                   variance=norm.arrays[-1])
+        return cls(kernel=conv.arrays[0], bias=conv.arrays[1] if len(conv.arrays) == 2 else None,
+                   gamma=gamma, beta=beta, mean=norm.arrays[-2], variance=norm.arrays[-1])
 
 
 def residual_unit(x: ArrayLike, *, strides: IntOrPair, main: Sequence[ConvBN],
@@ -635,8 +638,8 @@ def resnet34_layout(input_shape: Sequence[int] = (28, 28, 1)) -> list[LeafLayout
     return layout
 
 
-def _fitted(model: str, weights: Sequence[LeafWeights],
-            layout: list[LeafLayout]) -> list[tuple[np.ndarray, ...]]:
+def fit_layout(model: str, weights: Sequence[LeafWeights],
+               layout: list[LeafLayout]) -> list[tuple[np.ndarray, ...]]:
     """The arrays of each leaf of ``weights``, once every leaf matches ``layout``; otherwise
     :class:`~autograder.weights.ArchitectureMismatch` (a ``ValueError``) naming the first misfit."""
     from autograder.weights import ArchitectureMismatch
@@ -681,7 +684,7 @@ def mnist_cnn_forward(x: ArrayLike, weights: Sequence[LeafWeights]) -> np.ndarra
     (4, 10)
     """
     x = _images("x", x)
-    (k1, b1), (k2, b2), (k3, b3), (k4, b4) = _fitted("MNIST CNN", weights,
+    (k1, b1), (k2, b2), (k3, b3), (k4, b4) = fit_layout("MNIST CNN", weights,
                                                      mnist_cnn_layout(x.shape[1:]))
     z = relu(conv2d(x, k1, bias=b1))
     z = relu(conv2d(z, k2, bias=b2))
@@ -716,12 +719,19 @@ def resnet34_forward(x: ArrayLike, weights: Sequence[LeafWeights], *,
     >>> resnet34_forward(np.zeros((2, 28, 28, 1)), weights).shape
     (2, 10)
     """
+    return _resnet34(x, weights, epsilon=epsilon)
+
+
+def _resnet34(x: ArrayLike, weights: Sequence[LeafWeights], *, epsilon: float,
+              part: Callable[[ConvBN], ConvBN] = lambda conv_bn: conv_bn) -> np.ndarray:
+    """:func:`resnet34_forward`, each convolution and its normalisation applied through
+    ``part(ConvBN(...))``, in the order of the leaves (:func:`resnet34_calibrated` watches them)."""
     x = _images("x", x)
-    leaves = iter(_fitted("ResNet-34", weights, resnet34_layout(x.shape[1:])))
+    leaves = iter(fit_layout("ResNet-34", weights, resnet34_layout(x.shape[1:])))
 
     def conv_bn() -> ConvBN:
         (kernel,), (gamma, beta, mean, variance) = next(leaves), next(leaves)
-        return ConvBN(kernel=kernel, gamma=gamma, beta=beta, mean=mean, variance=variance)
+        return part(ConvBN(kernel=kernel, gamma=gamma, beta=beta, mean=mean, variance=variance))
 
     z = relu(conv_bn()(x, strides=2, epsilon=epsilon))
     z = max_pool2d(z, 3, strides=2, padding="same")
@@ -732,3 +742,135 @@ def resnet34_forward(x: ArrayLike, weights: Sequence[LeafWeights], *,
     kernel, bias = next(leaves)
     # Flatten leaves the pooled (batch, 512) as it is.
     return softmax(dense(global_avg_pool2d(z), kernel, bias))
+
+
+# --- parameters the judge draws ---------------------------------------------------------------
+#
+# A behaviour check applies the student's object with parameters it draws itself (see
+# autograder.checks.observe), at scales that keep every activation informative: kernels He-scaled,
+# so that a convolution keeps the size of its input; biases, offsets and means of both signs, so
+# that ReLU cuts; scales of both signs and away from 0, variances positive. In ResNet-34 the
+# moving statistics come from what each normalisation sees (resnet34_calibrated).
+
+#: How each variable is drawn, by its Keras name: uniform in (low, high), times a random sign where
+#: the third item is True. A kernel's bound is ``sqrt(6 / fan_in)`` (He's uniform law).
+LAWS: dict[str, tuple[float, float, bool]] = {
+    "bias": (-0.5, 0.5, False), "beta": (-0.5, 0.5, False), "moving_mean": (-0.5, 0.5, False),
+    "gamma": (0.5, 1.5, True), "moving_variance": (0.5, 2.0, False)}
+
+#: The variables of each leaf kind in the order :func:`autograder.weights.extract` lists them.
+LEAF_VARIABLES: dict[str, tuple[str, ...]] = {
+    "Conv2D": ("kernel", "bias"), "Dense": ("kernel", "bias"),
+    "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance")}
+
+
+def draw_variable(rng: np.random.Generator, name: str, shape: Sequence[int]) -> np.ndarray:
+    """A float32 value for the variable called ``name`` (``kernel``, ``bias``, ``gamma``...) of
+    ``shape``, drawn by its law in :data:`LAWS` (a kernel by He's uniform law).
+
+    >>> kernel = draw_variable(np.random.default_rng(0), "kernel", (3, 3, 32, 64))
+    >>> bool(abs(kernel.std() - np.sqrt(2 / 288)) < 0.002), kernel.dtype
+    (True, dtype('float32'))
+    """
+    shape = tuple(int(n) for n in shape)
+    if name == "kernel":
+        bound = float(np.sqrt(6.0 / max(int(np.prod(shape[:-1])), 1)))
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+    low, high, signed = LAWS.get(name, LAWS["bias"])
+    value = rng.uniform(low, high, shape)
+    if signed:
+        value = value * rng.choice((-1.0, 1.0), shape)
+    return value.astype(np.float32)
+
+
+def draw_layout(rng: np.random.Generator, layout: Sequence[LeafLayout]) -> list[LeafWeights]:
+    """Weights for every leaf of ``layout`` (:func:`mnist_cnn_layout`, :func:`resnet34_layout`),
+    each variable drawn by :func:`draw_variable`."""
+    from autograder.weights import LeafWeights
+
+    return [LeafWeights(leaf.kind, tuple(draw_variable(rng, name, shape) for name, shape
+                                         in zip(LEAF_VARIABLES[leaf.kind], leaf.shapes)))
+            for leaf in layout]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Calibrating(ConvBN):
+    """A :class:`ConvBN` whose normalisation takes its moving statistics from its own input."""
+
+    rng: np.random.Generator
+    found: list[tuple[np.ndarray, np.ndarray]]
+
+    def __call__(self, x: ArrayLike, *, strides: IntOrPair = 1, epsilon: float = 1e-3) -> np.ndarray:
+        z = conv2d(x, self.kernel, strides=strides, padding="same", bias=self.bias)
+        mean, spread = z.mean(axis=(0, 1, 2)), np.maximum(z.std(axis=(0, 1, 2)), 1e-3)
+        mean = (mean + self.rng.uniform(-0.5, 0.5, mean.shape) * spread).astype(np.float32)
+        variance = (spread ** 2 * self.rng.uniform(0.5, 2.0, spread.shape)).astype(np.float32)
+        self.found.append((mean, variance))
+        return batch_norm(z, gamma=self.gamma, beta=self.beta, mean=mean, variance=variance,
+                          epsilon=epsilon)
+
+
+def resnet34_calibrated(x: ArrayLike, weights: Sequence[LeafWeights], rng: np.random.Generator,
+                        *, epsilon: float = 1e-3) -> list[LeafWeights]:
+    """``weights`` with the moving statistics of every batch normalisation taken from what it
+    normalises when ResNet-34 is applied to ``x``: the mean shifted by up to half a standard
+    deviation, the variance times 0.5 to 2. Drawn statistics would let the activations grow unit
+    after unit until the softmax is one-hot whatever the network; these keep every normalised
+    activation of order one at any depth, and still away from the identity.
+
+    >>> layout = resnet34_layout()
+    >>> x = np.random.default_rng(1).random((2, 28, 28, 1))
+    >>> weights = resnet34_calibrated(x, draw_layout(np.random.default_rng(0), layout),
+    ...                               np.random.default_rng(0))
+    >>> [leaf.signature() for leaf in weights] == [leaf.signature() for leaf in layout]
+    True
+    """
+    from autograder.weights import LeafWeights
+
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    _resnet34(x, weights, epsilon=epsilon, part=lambda conv_bn: _Calibrating(
+        kernel=conv_bn.kernel, bias=conv_bn.bias, gamma=conv_bn.gamma, beta=conv_bn.beta,
+        mean=conv_bn.mean, variance=conv_bn.variance, rng=rng, found=found))
+    statistics = iter(found)
+    calibrated = []
+    for leaf in weights:
+        if leaf.kind == "BatchNormalization":
+            mean, variance = next(statistics)
+            leaf = LeafWeights(leaf.kind, (*leaf.arrays[:2], mean, variance))
+        calibrated.append(leaf)
+    return calibrated
+
+
+#: The tutorial's networks by their kind (:attr:`autograder.specs.ModelSpec.kind`): the name its
+#: messages use, its leaves, and how the judge adjusts the weights it drew to a probe, if it does.
+NETWORKS: dict[str, tuple[str, Callable[..., list[LeafLayout]],
+                          Callable[..., list[LeafWeights]] | None]] = {
+    "mnist_cnn": ("MNIST CNN", mnist_cnn_layout, None),
+    "resnet34": ("ResNet-34", resnet34_layout, resnet34_calibrated),
+}
+
+#: A probability above this is a saturated softmax: one-hot whatever the logits, it tells nothing.
+SATURATED = 0.99
+
+
+def degenerate(values: ArrayLike | None, *, probabilities: bool = False) -> str:
+    """Why ``values`` cannot tell a right computation from a wrong one, or ``""`` when they can:
+    none, NaN or infinite values, the same value everywhere, or (``probabilities``) a softmax
+    saturated above :data:`SATURATED`.
+
+    >>> degenerate(np.zeros((2, 3))), degenerate([1.0, np.nan]), degenerate([0.5, 1.5])
+    ('0 everywhere', 'NaN or infinite in 1 of 2 values', '')
+    """
+    if values is None:
+        return "no values"
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0:
+        return "no values"
+    bad = ~np.isfinite(array)
+    if bad.any():
+        return f"NaN or infinite in {int(bad.sum())} of {array.size} values"
+    if np.ptp(array) == 0:
+        return f"{float(array.flat[0]):.6g} everywhere"
+    if probabilities and array.max() > SATURATED:
+        return f"a probability of {array.max():.6g} (a saturated softmax)"
+    return ""

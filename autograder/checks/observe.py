@@ -18,6 +18,7 @@ The views are small frozen dataclasses; arrays in them are plain ``numpy.ndarray
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -34,6 +35,10 @@ SAMPLE_ROWS = 512
 #: Settings read from a Keras layer when it has them (see :func:`live_settings`).
 SETTING_NAMES = ("filters", "kernel_size", "strides", "padding", "activation", "use_bias", "units",
                  "rate", "pool_size", "epsilon", "center", "scale")
+
+
+#: The kind of an :class:`ObservedError` that is the kit's own failure to observe, not the student's.
+KIT_ERROR = "KitError"
 
 
 class ObservedError(Exception):
@@ -67,9 +72,15 @@ class Remote:
         raise NotImplementedError
 
 
+#: True while the judge runs a test cell: every probe there is drawn from fresh entropy, whether
+#: the value it concerns arrived as a proxy or as plain data (:func:`autograder.judge.verdict.run_test`).
+JUDGING: ContextVar[bool] = ContextVar("cnnkit_judging", default=False)
+
+
 def is_remote(value: Any) -> bool:
-    """Whether ``value`` lives in another process (so probe inputs must be drawn fresh)."""
-    return isinstance(value, Remote)
+    """Whether ``value`` lives in another process, or a test cell is being judged (so probe
+    inputs and parameters must be drawn fresh)."""
+    return JUDGING.get() or isinstance(value, Remote)
 
 
 def draw(shape: Sequence[int], *, fresh: bool, seed: int, low: float = -1.0,
@@ -511,28 +522,47 @@ def live_layer(layer_value: Any, *, weights: bool = False, nested: bool = True) 
         leaf_order=order)
 
 
+def keras_name(value: Any) -> str | None:
+    """The name of a loss, metric, optimizer, activation or initializer in any form Keras accepts:
+    a string, a function, an object (its ``name``, else its class), or a serialized config
+    (``{"class_name": ..., "config": {"name": ...}}`` or ``{"config": "name"}``); None for None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        config = value.get("config")
+        if isinstance(config, str):
+            return config
+        if isinstance(config, dict) and isinstance(config.get("name"), str):
+            return config["name"]
+        return str(value.get("class_name") or value)
+    if isinstance(value, type):
+        return value.__name__
+    found = getattr(value, "name", None)
+    if isinstance(found, str) and found:
+        return found
+    if callable(value) and isinstance(getattr(value, "__name__", None), str):
+        return value.__name__
+    return type(value).__name__
+
+
 def _compile_config(model_value: Any) -> dict[str, Any] | None:
     if not getattr(model_value, "compiled", False):
         return None
     try:
         config = model_value.get_compile_config() or {}
     except Exception:
-        return None
-    loss = config.get("loss")
-    if isinstance(loss, dict):
-        loss = (loss.get("config") or {}).get("name") or loss.get("class_name")
-    elif loss is not None and not isinstance(loss, str):
-        loss = type(loss).__name__
+        config = {}
+    loss = getattr(model_value, "loss", None)
+    loss = config.get("loss") if loss is None else loss
+    if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        loss = loss[0]
     metrics = config.get("metrics") or []
     flat = [m for group in (metrics if isinstance(metrics, (list, tuple)) else [metrics])
             for m in (group if isinstance(group, (list, tuple)) else [group])]
-    names = []
-    for metric in flat:
-        if isinstance(metric, dict):
-            metric = (metric.get("config") or {}).get("name") or metric.get("class_name")
-        names.append(str(metric))
     optimizer = getattr(model_value, "optimizer", None)
-    return {"loss": None if loss is None else str(loss), "metrics": names,
+    return {"loss": keras_name(loss), "metrics": [str(keras_name(m)) for m in flat],
             "optimizer": type(optimizer).__name__.lower() if optimizer is not None else ""}
 
 
@@ -647,3 +677,128 @@ def live_mnist_predictions(model_value: Any) -> np.ndarray:
     except Exception as exc:
         raise _raised(exc) from None
     return probabilities.argmax(axis=-1).astype(np.int64)
+
+
+# --- parameters the judge draws -----------------------------------------------------------------
+#
+# A behaviour check decides from outputs on parameters it chose, never on the student's own:
+# zero kernels make every output zero and hide a missing activation or a skip path never added,
+# and a kernel can report weights it does not compute with. So before applying an object to its
+# probe, the check draws every kernel, bias and batch normalisation variable itself
+# (:func:`parameter_rng`; the laws are in :mod:`autograder.checks.numeric`), has the object hold
+# them (:func:`set_weights`), compares what the object then reports with what it sent
+# (:func:`unset`), and recomputes the output with the values it drew.
+
+
+@view
+@dataclass(frozen=True)
+class HeldWeights:
+    """What one canonical leaf of an object holds after :func:`set_weights`."""
+
+    kind: str
+    """Its class name (``Conv2D``, ``BatchNormalization``, ``Dense``...)."""
+    values: dict[str, np.ndarray]
+    """Its variables by short name (``kernel``, ``bias``, ``gamma``...), as they are now."""
+
+
+def parameter_rng(value: Any, seed: int) -> np.random.Generator:
+    """The generator of the parameters a check draws for ``value``: from the operating system's
+    entropy under grading (:func:`is_remote`), so that nothing in the student's kernel knows them
+    beforehand; from ``seed`` at home, so that a failure reproduces."""
+    return np.random.default_rng() if is_remote(value) else np.random.default_rng(seed)
+
+
+def set_weights(name: str, value: Any, arrays: Sequence[dict[str, np.ndarray]], *,
+                keep: bool = False) -> list[HeldWeights]:
+    """Set the variables of ``value``'s canonical leaves (:func:`autograder.weights.leaves_of`:
+    the layer itself, a composite layer's leaves, a model's leaves): ``arrays[i]`` maps variable
+    names of leaf ``i`` to their new values. A variable the leaf lacks, or has in another shape, is
+    left as it is. With ``keep``, the values held before are kept for :func:`restore_weights`.
+
+    Returns what every leaf holds afterwards (a leaf beyond ``arrays`` too), to compare with what
+    was sent: the object's word, never proof that it computes with them."""
+    arrays = [{str(k): np.asarray(v, dtype=np.float32) for k, v in leaf.items()} for leaf in arrays]
+    if not isinstance(value, Remote):
+        return live_set_weights(value, arrays, keep=keep)
+    found = value.request("set_weights", arrays=arrays, keep=bool(keep))
+    if not isinstance(found, list) or not all(
+            isinstance(leaf, HeldWeights) and isinstance(leaf.values, dict)
+            and all(isinstance(v, np.ndarray) for v in leaf.values.values()) for leaf in found):
+        raise ObservedError("ObservationError", f"{name}: the weights read back are malformed")
+    return found
+
+
+def restore_weights(name: str, value: Any) -> bool:
+    """Give ``value`` back the values its leaves held before ``set_weights(..., keep=True)``;
+    False when nothing was kept."""
+    if not isinstance(value, Remote):
+        return live_restore_weights(value)
+    return bool(value.request("restore_weights"))
+
+
+def unset(held: Sequence[HeldWeights], arrays: Sequence[dict[str, np.ndarray]], *,
+          optional: Sequence[str] = (), rtol: float = 1e-3,
+          atol: float = 1e-6) -> tuple[int, str, str] | None:
+    """The first variable that does not hold what was sent, as (leaf index, variable name, what
+    it holds instead), or None. A variable the leaf lacks counts unless it is ``optional`` (the
+    caller says what a missing one means); so do one of another shape, and one whose values differ
+    beyond float16's rounding."""
+    for index, wanted in enumerate(arrays):
+        values = held[index].values if index < len(held) else {}
+        for variable, data in wanted.items():
+            found = values.get(variable)
+            if found is None:
+                if variable in optional:
+                    continue
+                return index, variable, "no such variable" if index < len(held) else "no such layer"
+            if found.shape != data.shape:
+                return index, variable, f"an array of shape {found.shape}"
+            bad = ~np.isclose(found.astype(np.float64), data.astype(np.float64), rtol=rtol, atol=atol)
+            if bad.any():
+                return index, variable, f"other values ({int(bad.sum())} of {bad.size} differ)"
+    return None
+
+
+#: Values held before ``set_weights(..., keep=True)``, by ``id`` of the object: (the object,
+#: [(variable, its old value)]).
+_KEPT: dict[int, tuple[Any, list[tuple[Any, np.ndarray]]]] = {}
+
+
+def _short_name(variable: Any) -> str:
+    return str(variable.name).split("/")[-1].split(":")[0]
+
+
+def live_set_weights(value: Any, arrays: Sequence[dict[str, np.ndarray]], *,
+                     keep: bool = False) -> list[HeldWeights]:
+    """:func:`set_weights` for an object in this process."""
+    from autograder import weights as leaf_order
+
+    try:
+        found = leaf_order.leaves_of(value)
+        if keep and not (id(value) in _KEPT and _KEPT[id(value)][0] is value):
+            _KEPT[id(value)] = (value, [(v, np.array(_plain_array(v), copy=True)) for leaf in found
+                                        for v in leaf.weights])
+        for leaf, wanted in zip(found, arrays):
+            variables: dict[str, Any] = {}
+            for variable in leaf.weights:
+                variables.setdefault(_short_name(variable), variable)
+            for name, data in wanted.items():
+                variable = variables.get(name)
+                if variable is not None and tuple(variable.shape) == tuple(np.shape(data)):
+                    variable.assign(np.asarray(data, dtype=np.float32))
+    except Exception as exc:  # the student's layer may raise anything
+        raise _raised(exc) from None
+    return [HeldWeights(type(leaf).__name__, _variables(leaf)) for leaf in found]
+
+
+def live_restore_weights(value: Any) -> bool:
+    """:func:`restore_weights` for an object in this process."""
+    entry = _KEPT.pop(id(value), None)
+    if entry is None or entry[0] is not value:
+        return False
+    try:
+        for variable, data in entry[1]:
+            variable.assign(data)
+    except Exception as exc:
+        raise _raised(exc) from None
+    return True

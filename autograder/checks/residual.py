@@ -2,13 +2,15 @@
 
 A fresh unit is built on a small random input and taken apart: its convolutions are found by
 kernel size (3x3 on the main path, 1x1 on the skip path), each paired with the batch
-normalisation that follows it (:func:`autograder.weights.unit_leaves`). Its output is compared
-with the residual computation done here in NumPy with the unit's own weights and with batch
-normalisation parameters and statistics drawn at random: freshly initialised batch
-normalisation is a uniform positive scale that commutes with ReLU, which would hide a layer in
-the wrong place. Silencing the main path (zero 3x3 kernels) leaves only the skip path, which shows
-whether the unit adds its input unchanged (stride 1) or through a strided 1x1 projection
-(stride 2).
+normalisation that follows it (:func:`autograder.weights.unit_leaves`). The check then draws every
+parameter of the unit itself (kernels, biases, the normalisations' scales, offsets and moving
+statistics: :func:`autograder.checks.numeric.draw_variable`), has the unit hold them, and compares
+its output with the residual computation done here in NumPy with what it drew. The unit's own
+initial weights decide nothing: zero kernels would make every output constant and hide a missing
+activation, and freshly initialised batch normalisation is a uniform positive scale that commutes
+with ReLU, which would hide a layer in the wrong place. Silencing the main path (zero 3x3 kernels
+and biases, normalisations that keep 0 at 0) leaves only the skip path, which shows whether the
+unit adds its input unchanged (stride 1) or through a strided 1x1 projection (stride 2).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import numeric, observe
-from autograder.checks.arrays import agree, shape
+from autograder.checks.arrays import shape
 from autograder.checks.failure import CheckFailure
+from autograder.checks.layers import judge_output, set_drawn, weights_as_set
 from autograder.checks.models import layers_match, model_output, parameter_count
 from autograder.checks.observe import ArrayView, LayerView
 from autograder.specs import RESNET34
@@ -39,6 +42,9 @@ IDENTITY_CAUSE = ("When strides == 1 the skip path is empty: call() adds the inp
                   "the main path's output, then applies the activation.")
 SECOND_STRIDE_CAUSE = ("Only the first convolution of the main path uses the unit's stride; the "
                        "second uses strides=1.")
+BIAS_CAUSE = ("Use use_bias=False, as the tutorial prescribes: the BatchNormalization after each "
+              "convolution has its own offset, so a bias there changes nothing the unit can compute "
+              "and only adds parameters (ResNet-34's count assumes none).")
 MAIN_PATH_CAUSE = ("The main path is Conv2D(filters, 3, strides=strides), BatchNormalization, "
                    "activation, Conv2D(filters, 3, strides=1), BatchNormalization; call() returns "
                    "activation(main + skip).")
@@ -96,8 +102,13 @@ def _expected_shape(strides: int) -> tuple[int, ...]:
 
 def residual_unit_layers(cls: Any, *, strides: int) -> None:
     """``cls(8, strides=strides)`` has the tutorial's layers: two 3x3 convolutions (the first with
-    the unit's stride), a 1x1 projection only when ``strides > 1``, a BatchNormalization after each
-    convolution, all convolutions with ``padding="same"`` and no bias."""
+    the unit's stride) with ``padding="same"``, a 1x1 projection only when ``strides > 1``, a
+    BatchNormalization after each convolution, every convolution with 8 filters and no bias.
+
+    What is demanded changes what the unit computes, or is prescribed by the tutorial and said to
+    be: ``use_bias=False`` changes nothing the unit can compute (the normalisation's offset absorbs
+    a bias) but the tutorial prescribes it, and ResNet-34's parameter count depends on it. The
+    padding of the 1x1 projection is not demanded: a 1x1 kernel never meets the padding."""
     unit, _, out = _built_unit(cls, strides)
     shape(f"{_label(strides)} output", out.values, _expected_shape(strides),
           MAIN_PATH_CAUSE if strides == 1 else PROJECTION_CAUSE)
@@ -122,13 +133,12 @@ def residual_unit_layers(cls: Any, *, strides: int) -> None:
             raise CheckFailure(f"filters of {conv_name} in {label}", PROBE_FILTERS,
                                conv.settings.get("filters"),
                                "Every convolution of the unit has `filters` filters.")
-        if conv.settings.get("padding") != "same":
+        if conv in main and conv.settings.get("padding") != "same":
             raise CheckFailure(f"padding of {conv_name} in {label}", "same", conv.settings.get("padding"),
-                               "Every convolution of the unit uses padding=\"SAME\".")
+                               "The 3x3 convolutions use padding=\"SAME\", so that the main path "
+                               "keeps the height and width (divided by the stride).")
         if conv.settings.get("use_bias"):
-            raise CheckFailure(f"use_bias of {conv_name} in {label}", False, True,
-                               "Use use_bias=False: the BatchNormalization after each "
-                               "convolution has its own offset.")
+            raise CheckFailure(f"use_bias of {conv_name} in {label}", False, True, BIAS_CAUSE)
     norms = [s for s in found.sublayers if _is_norm(s)]
     if len(norms) != len(main) + len(skip):
         raise CheckFailure(f"BatchNormalization layers in {label}", len(main) + len(skip),
@@ -151,33 +161,81 @@ def _pairs(unit: LayerView) -> list[tuple[int, LayerView, int | None, LayerView 
     return pairs
 
 
-def _draw_norm(rng: np.random.Generator, channels: int) -> dict[str, np.ndarray]:
-    """Batch normalisation variables that make it neither the identity nor a positive scale."""
-    sign = rng.choice([-1.0, 1.0], channels)
-    return {"gamma": (sign * rng.uniform(0.5, 1.5, channels)).astype(np.float32),
-            "beta": rng.uniform(-0.5, 0.5, channels).astype(np.float32),
-            "moving_mean": rng.uniform(-0.5, 0.5, channels).astype(np.float32),
-            "moving_variance": rng.uniform(0.5, 2.0, channels).astype(np.float32)}
+#: The offset and moving mean with which a batch normalisation keeps 0 at 0 (a silenced main path).
+KEEPS_ZERO = {"beta": 0.0, "moving_mean": 0.0}
 
 
-_FRESH = {"gamma": 1.0, "beta": 0.0, "moving_mean": 0.0, "moving_variance": 1.0}
+def _drawn_unit(found: LayerView, rng: np.random.Generator, *, silence_main: bool = False
+                ) -> tuple[list[dict[str, np.ndarray]], dict[int, numeric.ConvBN]]:
+    """Parameters for every canonical leaf of the unit, drawn here, and each convolution's part of
+    the expected computation (by the convolution's leaf index) with them.
+
+    Every variable the unit reports is drawn; a batch normalisation gets all four of
+    :data:`NORM_VARIABLES` (those it lacks, ``scale=False`` or ``center=False``, stay out of the
+    unit but in the expected computation, so that their absence shows), and a convolution without
+    a batch normalisation after it is expected with one drawn too. With ``silence_main``, the 3x3
+    kernels and biases are zeros and the normalisations after them keep 0 at 0: the main path
+    gives 0 and the output is the skip path's alone."""
+    leaves = found.leaves()
+    arrays = [{name: numeric.draw_variable(rng, name, value.shape) for name, value in leaf.weights.items()
+               if name in numeric.LAWS or name == "kernel"} for leaf in leaves]
+    parts = {}
+    for leaf, conv, norm_leaf, _ in _pairs(found):
+        kernel = arrays[leaf].get("kernel")
+        if kernel is None:
+            raise CheckFailure("the kernel of a convolution in the unit", "a built Conv2D", "none",
+                               MAIN_PATH_CAUSE)
+        silenced = silence_main and _is_conv(conv, 3)
+        if silenced:
+            arrays[leaf] = {name: np.zeros_like(value) for name, value in arrays[leaf].items()}
+        channels = kernel.shape[-1]
+        norm = {name: numeric.draw_variable(rng, name, (channels,)) for name in NORM_VARIABLES}
+        if silenced:
+            norm.update({name: np.full(channels, value, np.float32) for name, value in KEEPS_ZERO.items()})
+        if norm_leaf is not None:
+            arrays[norm_leaf] = norm
+        parts[leaf] = numeric.ConvBN(kernel=arrays[leaf]["kernel"], bias=arrays[leaf].get("bias"),
+                                     gamma=norm["gamma"], beta=norm["beta"], mean=norm["moving_mean"],
+                                     variance=norm["moving_variance"])
+    return arrays, parts
 
 
-def _set_norm(label: str, unit: Any, leaf: int, values: dict[str, np.ndarray]) -> list[str]:
-    """Give the unit's ``leaf``-th leaf these variables; the names it lacks."""
-    return [name for name, data in values.items() if not observe.assign(label, unit, leaf, name, data)]
+def _set_unit(label: str, unit: Any, found: LayerView, arrays: list[dict[str, np.ndarray]]
+              ) -> list[observe.HeldWeights]:
+    """Have the fresh unit hold ``arrays`` (it is the judge's own: nothing to give back); what it
+    holds, once checked to be what was sent (a normalisation may lack its scale or offset)."""
+    leaves = found.leaves()
+
+    def where(index: int) -> str:
+        kind = "BatchNormalization" if _is_norm(leaves[index]) else "Conv2D"
+        return f"the {kind} (weight layer {index + 1}) of {label}"
+
+    with set_drawn(label, unit, arrays, keep=False) as held:
+        weights_as_set(held, arrays, where, optional=("gamma", "beta"))
+    return held
 
 
-def _conv_bn(conv: LayerView, norm: LayerView | None, values: dict[str, np.ndarray],
-             filters: int) -> numeric.ConvBN:
-    kernel = conv.weights.get("kernel")
-    if kernel is None:
-        raise CheckFailure("the kernel of a convolution in the unit", "a built Conv2D", "none",
-                           MAIN_PATH_CAUSE)
-    full = {name: values.get(name, np.full(filters, _FRESH[name], dtype=np.float32))
-            for name in NORM_VARIABLES}
-    return numeric.ConvBN(kernel=kernel, gamma=full["gamma"], beta=full["beta"],
-                          mean=full["moving_mean"], variance=full["moving_variance"])
+def _lacks(found: LayerView, held: list[observe.HeldWeights]) -> list[str]:
+    """What the unit lacks that the expected computation has, for the failure's cause."""
+    missing = []
+    for _, _, norm_leaf, _ in _pairs(found):
+        if norm_leaf is None:
+            missing.append("a BatchNormalization after each convolution")
+            continue
+        values = held[norm_leaf].values if norm_leaf < len(held) else {}
+        missing += [f"the BatchNormalization's {name} ({'scale' if name == 'gamma' else 'center'}"
+                    f"=False?)" for name in ("gamma", "beta") if name not in values]
+    return list(dict.fromkeys(missing))
+
+
+def _expected(label: str, compute: Any) -> np.ndarray:
+    """``compute()``, the NumPy computation of the unit; a failure when the unit's convolutions
+    cannot make one (kernels of the wrong shapes)."""
+    try:
+        return compute()
+    except ValueError as exc:
+        raise CheckFailure(f"the convolutions of {label}", "the kernels of the tutorial's unit",
+                           str(exc), MAIN_PATH_CAUSE) from None
 
 
 def _epsilon(unit: LayerView) -> float:
@@ -185,69 +243,84 @@ def _epsilon(unit: LayerView) -> float:
     return float(norms[0].settings.get("epsilon", 1e-3)) if norms else 1e-3
 
 
+def _call_unit(label: str, unit: Any, x: np.ndarray, cause: str) -> ArrayView:
+    try:
+        return observe.call(label, unit, x, training=False)
+    except observe.ObservedError as exc:
+        raise CheckFailure(f"{label} applied to an input of shape {x.shape}", "an output tensor",
+                           f"{exc.kind}: {exc.message}", cause) from None
+
+
+def _again(label: str, unit: Any, x: np.ndarray, draw: Any, expected: Any, cause: str) -> Any:
+    """For :func:`judge_output`: a second draw set on the unit, its output and the one expected."""
+    def again() -> tuple[ArrayView, np.ndarray]:
+        arrays, parts = draw()
+        observe.set_weights(label, unit, arrays)
+        return _call_unit(label, unit, x, cause), _expected(label, lambda: expected(parts))
+    return again
+
+
 def residual_unit_skip(cls: Any, *, strides: int) -> None:
-    """With the main path silenced (3x3 kernels set to zero), ``cls(8, strides=strides)`` returns
-    ``relu(x)`` for ``strides == 1`` and ``relu(BN(conv1x1(x)))`` with stride 2 otherwise, its
-    batch normalisation holding random parameters and statistics."""
+    """With the main path silenced (3x3 kernels and biases zero, and the normalisations after
+    them keeping 0 at 0), ``cls(8, strides=strides)`` returns ``relu(x)`` for ``strides == 1`` and
+    ``relu(BN(conv1x1(x)))`` with stride 2 otherwise, the 1x1 kernel and the batch
+    normalisation's parameters and statistics drawn by the check."""
     label = _label(strides)
     unit, x, _ = _built_unit(cls, strides)
     found = observe.layer(label, unit, weights=True)
-    pairs = _pairs(found)
-    for leaf, conv, _, _ in pairs:
-        if _is_conv(conv, 3):
-            observe.assign(label, unit, leaf, "kernel", np.zeros_like(conv.weights["kernel"]))
-    silenced = f"{label} with its main path silenced"
-    skip = [(leaf, conv, norm_leaf, norm) for leaf, conv, norm_leaf, norm in pairs if _is_conv(conv, 1)]
-    if strides == 1:
-        got = observe.call(label, unit, x, training=False)
-        shape(silenced, got.values, x.shape, IDENTITY_CAUSE)
-        agree(silenced, got, np.maximum(x, 0), atol=1e-5, rtol=1e-4, cause=IDENTITY_CAUSE)
-        return
-    if len(skip) != 1:
+    rng = observe.parameter_rng(cls, 10 + strides)
+    skip = [leaf for leaf, conv, _, _ in _pairs(found) if _is_conv(conv, 1)]
+    if strides > 1 and len(skip) != 1:
         raise CheckFailure(f"1x1 Conv2D layers on the skip path of {label}", 1, len(skip),
                            PROJECTION_CAUSE)
-    _, conv, norm_leaf, norm = skip[0]
-    rng = np.random.default_rng() if observe.is_remote(cls) else np.random.default_rng(10 + strides)
-    values = _draw_norm(rng, PROBE_FILTERS)
-    if norm_leaf is not None:
-        _set_norm(label, unit, norm_leaf, values)
-    got = observe.call(label, unit, x, training=False)
-    part = _conv_bn(conv, norm, values, PROBE_FILTERS)
-    want = numeric.relu(part(x, strides=strides, epsilon=_epsilon(found)))
-    shape(silenced, got.values, want.shape, PROJECTION_CAUSE)
-    agree(silenced, got, want, atol=1e-4, rtol=1e-3, cause=PROJECTION_CAUSE)
+
+    def draw() -> tuple[list[dict[str, np.ndarray]], dict[int, numeric.ConvBN]]:
+        return _drawn_unit(found, rng, silence_main=True)
+
+    def expected(parts: dict[int, numeric.ConvBN]) -> np.ndarray:
+        if strides == 1:
+            return numeric.relu(x)
+        return numeric.relu(parts[skip[0]](x, strides=strides, epsilon=_epsilon(found)))
+
+    arrays, parts = draw()
+    _set_unit(label, unit, found, arrays)
+    cause = IDENTITY_CAUSE if strides == 1 else PROJECTION_CAUSE
+    got = _call_unit(label, unit, x, cause)
+    judge_output(f"{label} with its main path silenced", got, _expected(label, lambda: expected(parts)),
+                 atol=1e-4, rtol=1e-3, cause=cause, again=_again(label, unit, x, draw, expected, cause))
 
 
 def residual_unit_output(cls: Any, *, strides: int) -> None:
-    """``cls(8, strides=strides)`` computes ``relu(BN(conv2(relu(BN(conv1(x))))) + skip(x))`` with
-    its own weights and batch normalisation parameters and statistics drawn at random, in
-    inference mode."""
+    """``cls(8, strides=strides)`` computes ``relu(BN(conv2(relu(BN(conv1(x))))) + skip(x))`` in
+    inference mode with kernels, biases (where it has them) and batch normalisation parameters and
+    statistics all drawn by the check."""
     label = _label(strides)
     unit, x, _ = _built_unit(cls, strides)
     found = observe.layer(label, unit, weights=True)
     main, skip = _convs(found)
     if len(main) != 2:
         raise CheckFailure(f"3x3 Conv2D layers in {label}", 2, len(main), MAIN_PATH_CAUSE)
-    rng = np.random.default_rng() if observe.is_remote(cls) else np.random.default_rng(20 + strides)
-    parts, missing = {}, []
-    for _, conv, norm_leaf, norm in _pairs(found):
-        values = _draw_norm(rng, PROBE_FILTERS)
-        if norm_leaf is None:
-            missing.append("a BatchNormalization after each convolution")
-        else:
-            missing += [f"the BatchNormalization's {name} ({'scale' if name == 'gamma' else 'center'}"
-                        f"=False?)" for name in _set_norm(label, unit, norm_leaf, values)
-                        if name in ("gamma", "beta")]
-        parts[id(conv)] = _conv_bn(conv, norm, values, PROBE_FILTERS)
-    got = observe.call(label, unit, x, training=False)
-    want = numeric.residual_unit(x, strides=strides, main=(parts[id(main[0])], parts[id(main[1])]),
-                                 skip=parts[id(skip[0])] if skip else None, epsilon=_epsilon(found))
-    out_label = f"{label} output"
-    shape(out_label, got.values, want.shape, MAIN_PATH_CAUSE if strides == 1 else PROJECTION_CAUSE)
+    rng = observe.parameter_rng(cls, 20 + strides)
+    leaf_of = {id(conv): leaf for leaf, conv, _, _ in _pairs(found)}
+
+    def draw() -> tuple[list[dict[str, np.ndarray]], dict[int, numeric.ConvBN]]:
+        return _drawn_unit(found, rng)
+
+    def expected(parts: dict[int, numeric.ConvBN]) -> np.ndarray:
+        return numeric.residual_unit(
+            x, strides=strides, main=(parts[leaf_of[id(main[0])]], parts[leaf_of[id(main[1])]]),
+            skip=parts[leaf_of[id(skip[0])]] if skip else None, epsilon=_epsilon(found))
+
+    arrays, parts = draw()
+    held = _set_unit(label, unit, found, arrays)
+    got = _call_unit(label, unit, x, MAIN_PATH_CAUSE)
     cause = MAIN_PATH_CAUSE
+    missing = _lacks(found, held)
     if missing:
-        cause += " It lacks " + ", ".join(dict.fromkeys(missing)) + "."
-    agree(out_label, got, want, atol=1e-4, rtol=1e-3, cause=cause)
+        cause += " It lacks " + ", ".join(missing) + "."
+    judge_output(f"{label} output", got, _expected(label, lambda: expected(parts)), atol=1e-4,
+                 rtol=1e-3, cause=cause, shape_cause=MAIN_PATH_CAUSE if strides == 1 else PROJECTION_CAUSE,
+                 again=_again(label, unit, x, draw, expected, cause))
 
 
 def resnet34(model: Any) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.authoring.course import ASSIGNMENT_IDS, repo_root
 
 
 def _student_kit(args: argparse.Namespace, console: Console) -> int:
     from autograder.authoring import student_kit
+    from autograder.cli.main import _course
 
-    out = student_kit.build(repo_root(), args.out.resolve(), args.assignment or ASSIGNMENT_IDS)
+    out = student_kit.build(_course(args.course), args.out.resolve(), args.assignment or None)
     wheel = next(out.glob("*.whl"))
     console.print(f"Student kit in {out}:\n  {wheel.name}  (pip install it, or upload it to your "
                   f"course's package index)\n  notebooks/  ({len(list((out / 'notebooks').glob('*.ipynb')))} "
@@ -39,9 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "hidden test) and the release notebooks of the chosen assignments.")
     kit.add_argument("--out", type=Path, default=Path("dist/student-kit"),
                      help="The folder to write, made anew (default: dist/student-kit).")
-    kit.add_argument("--assignment", action="append", choices=ASSIGNMENT_IDS,
-                     help="Include this assignment's release notebook (repeatable; default: all "
-                          "six). Later notebooks' given code holds earlier answers: release a "
+    kit.add_argument("--course", type=Path, default=None,
+                     help="The course folder, with nbgrader_config.py and source/ (default: this folder).")
+    kit.add_argument("--assignment", action="append",
+                     help="Include this assignment's release notebook (repeatable; default: every "
+                          "assignment of the course). Later notebooks' given code holds earlier answers: release a "
                           "notebook once the assignments before it are due.")
     kit.set_defaults(run=_student_kit)
     sub.add_parser("settings", help="List the kit's environment variables and their values."

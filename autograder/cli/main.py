@@ -17,7 +17,8 @@ from typing import Sequence
 from rich.console import Console
 
 from autograder import budget as budgets
-from autograder.authoring.course import ASSIGNMENT_IDS, repo_root
+from autograder.authoring import course as courses
+from autograder.authoring.course import repo_root
 from autograder.batch.sanitize import for_terminal
 from autograder.errors import BadInput
 
@@ -28,7 +29,10 @@ def _sample_class(args: argparse.Namespace, console: Console) -> int:
     from autograder.batch.score_table import print_results
     from autograder.authoring.samples.run import grade
 
-    assignments = args.assignment or list(ASSIGNMENT_IDS)
+    bundled = courses.use(repo_root())
+    assignments = args.assignment or list(bundled.ids)
+    for assignment_id in assignments:
+        bundled.assignment(assignment_id)
     console.print(f"Grading the sample class on budget '{args.budget}' in {args.workdir} "
                   f"({len(assignments)} assignment(s)); feedback goes to {args.workdir / 'feedback'}.")
     graded = grade(repo_root(), args.workdir, budget=args.budget, assignments=assignments,
@@ -38,14 +42,13 @@ def _sample_class(args: argparse.Namespace, console: Console) -> int:
 
 
 def _course(path: Path | None) -> Path:
-    """The course folder: ``--course``, else this folder if it holds ``nbgrader_config.py``, else
-    the kit's own repository."""
-    if path is None:
-        path = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else repo_root()
-    if not (path / "nbgrader_config.py").is_file():
-        raise BadInput(f"--course: expected a course folder with nbgrader_config.py, got {path}. "
-                       f"Run from the course folder or pass --course.")
-    return path.resolve()
+    """The course folder: ``--course``, else this folder; it must hold ``nbgrader_config.py``.
+    It becomes the course of this process (:func:`autograder.authoring.course.use`)."""
+    where = (path or Path.cwd()).resolve()
+    if not (where / "nbgrader_config.py").is_file():
+        raise BadInput(f"{'--course' if path else 'course'}: expected a course folder with "
+                       f"nbgrader_config.py, got {where}. Run from the course folder or pass --course.")
+    return courses.use(where).root
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
@@ -57,7 +60,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     limits = configured(",".join(args.limit or []))
     if args.timeout is not None:
         limits = limits.with_changes(f"notebook={args.timeout}")
-    assignments = args.assignments or list(ASSIGNMENT_IDS)
+    assignments = args.assignments or list(courses.load(course).ids)
     if args.zip is not None:
         found = intake.from_zip(course, args.zip, assignments, args.student, roster=args.roster)
     elif args.source == "exchange":
@@ -83,9 +86,10 @@ def _build(args: argparse.Namespace, console: Console) -> int:
     from autograder.authoring import build
     from autograder.authoring.sync import compare_generated
 
+    course = _course(args.course)
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
-            differences = compare_generated(repo_root(), Path(tmp))
+            differences = compare_generated(course, Path(tmp))
         for line in differences:
             console.print(line, markup=False)
         if differences:
@@ -93,8 +97,48 @@ def _build(args: argparse.Namespace, console: Console) -> int:
             return 1
         console.print("release/ and solutions/ match source/.")
         return 0
-    build.generate(repo_root())
-    console.print("Regenerated release/ and solutions/ from source/.")
+    build.generate(course)
+    console.print(f"Regenerated release/ and solutions/ of {course} from source/ "
+                  f"({', '.join(courses.load(course).ids)}).")
+    return 0
+
+
+def _check(args: argparse.Namespace, console: Console) -> int:
+    from autograder.authoring.self_check import check
+
+    course = _course(args.course)
+    wanted = [Path(a).name if "/" in a else a for a in args.assignments] or list(courses.load(course).ids)
+    status = 0
+    for assignment_id in wanted:
+        courses.load(course).assignment(assignment_id)
+        console.print(f"Grading the reference of {assignment_id} as grading will (budget "
+                      f"'{args.budget}', hidden tests included)...")
+        result = check(course, assignment_id, budget=args.budget)
+        for test in result.tests:
+            mark = "ok  " if test.score == test.max_score else "FAIL"
+            console.print(f"  {mark} {test.grade_id}: {test.score:g}/{test.max_score:g}"
+                          + (f"  {for_terminal(test.message)}" if test.message else ""),
+                          markup=False, highlight=False)
+        if result.status == "failed":
+            console.print(f"  the run failed: {for_terminal(result.reason)}", markup=False)
+        if result.full_marks:
+            console.print(f"{assignment_id}: the reference scores full marks.")
+        else:
+            console.print(f"{assignment_id}: expected the reference to score full marks, got "
+                          f"{sum(t.score for t in result.tests):g}/{sum(t.max_score for t in result.tests):g}. "
+                          f"Fix the solution or the failing tests before releasing.")
+            status = 1
+    return status
+
+
+def _new(args: argparse.Namespace, console: Console) -> int:
+    from autograder.authoring.scaffold import new
+
+    course = _course(args.course)
+    path = new(course, args.assignment, title=args.title or "")
+    console.print(f"Wrote {path}: an introduction, a setup cell, one answer cell between solution "
+                  f"markers, a visible and a hidden test. Edit it, then `nbgrader generate_assignment "
+                  f"{args.assignment}` and `cnnkit check {args.assignment}`.", highlight=False)
     return 0
 
 
@@ -113,6 +157,12 @@ def _budgets(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _course_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--course", type=Path, default=None,
+                         help="The course folder, with nbgrader_config.py and source/ (default: "
+                              "this folder).")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``cnnkit``."""
     top = argparse.ArgumentParser(prog="cnnkit", description=__doc__)
@@ -125,8 +175,8 @@ def parser() -> argparse.ArgumentParser:
                         help="The training budget the notebooks run under (default: cpu).")
     sample.add_argument("--workdir", type=Path, default=Path("sample_class"),
                         help="The course folder to grade in; made anew (default: ./sample_class).")
-    sample.add_argument("--assignment", action="append", choices=ASSIGNMENT_IDS,
-                        help="Grade only this assignment (repeatable; default: all six).")
+    sample.add_argument("--assignment", action="append",
+                        help="Grade only this assignment (repeatable; default: all of the bundled course).")
     sample.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")
     sample.add_argument("--workers", "--jobs", dest="jobs", type=int, default=None,
                         help="Submissions graded at once, each by its own nbgrader process "
@@ -140,10 +190,8 @@ def parser() -> argparse.ArgumentParser:
                     "Stopping it (Ctrl-C, or a kill) loses nothing recorded; running it again "
                     "grades only what is left, and never runs an identical submission twice.")
     grade.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                       help=f"Assignments to grade (default: all of {', '.join(ASSIGNMENT_IDS)}).")
-    grade.add_argument("--course", type=Path, default=None,
-                       help="The nbgrader course folder (default: this folder if it has "
-                            "nbgrader_config.py, else the kit's repository).")
+                       help="Assignments to grade (default: every assignment of the course's source/).")
+    _course_option(grade)
     grade.add_argument("--from", dest="source", choices=("submitted", "exchange"), default="submitted",
                        help="Take submissions from submitted/ (default) or collect them from the "
                             "nbgrader exchange first.")
@@ -186,7 +234,25 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="Regenerate release/ and solutions/ from source/.")
     build.add_argument("--check", action="store_true",
                        help="Only check that the committed release/ and solutions/ are up to date.")
+    _course_option(build)
     build.set_defaults(run=_build)
+
+    check = sub.add_parser(
+        "check", help="Grade each assignment's reference as grading will (the judge, the sandbox, "
+                      "hidden tests) and show each test's points: the self-check before release.")
+    check.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                       help="Assignment ids or source/<id> folders (default: every assignment).")
+    check.add_argument("--budget", default="cpu", choices=sorted(budgets.BUDGETS),
+                       help="The training budget (default: cpu).")
+    _course_option(check)
+    check.set_defaults(run=_check)
+
+    new = sub.add_parser("new", help="Write a new assignment's source notebook: setup, an answer "
+                                     "cell, a visible and a hidden test.")
+    new.add_argument("assignment", help="The new assignment's id (lower case, digits, _).")
+    new.add_argument("--title", default=None, help="Its title (default: from the id).")
+    _course_option(new)
+    new.set_defaults(run=_new)
 
     sub.add_parser("data", help="Verify the MNIST files.").set_defaults(run=_data)
     sub.add_parser("budgets", help="List the grading budgets.").set_defaults(run=_budgets)

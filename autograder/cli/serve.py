@@ -1,10 +1,11 @@
-"""``cnnkit serve`` and ``cnnkit tokens``: the command line of the grading service
-(:mod:`autograder.serve`), a thin layer over its settings and functions."""
+"""``cnnkit serve``, ``cnnkit tokens`` and ``cnnkit grade-again``: the command line of the grading
+service (:mod:`autograder.serve`), a thin layer over its settings and functions."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import io
 import os
 from pathlib import Path
@@ -13,20 +14,19 @@ from urllib.parse import quote
 from rich.console import Console
 
 from autograder import budget as budgets
-from autograder.authoring.course import repo_root
+from autograder.authoring import course as courses
 from autograder.errors import BadInput
 from autograder.serve.settings import COUNTS, ServeSettings, help_text
 
 
 def _course(path: Path | None) -> Path:
-    """The course folder: the one given, else this folder if it holds ``nbgrader_config.py``,
-    else the kit's own repository."""
-    if path is None:
-        path = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else repo_root()
+    """The course folder: the one given, else this folder; it must hold ``nbgrader_config.py``,
+    and becomes the course of this process."""
+    path = (path or Path.cwd()).resolve()
     if not (path / "nbgrader_config.py").is_file():
         raise BadInput(f"course: expected a folder with nbgrader_config.py, got {path}. Run from "
                        f"the course folder or give it as the first argument.")
-    return path.resolve()
+    return courses.use(path).root
 
 
 def _bytes(text: str) -> int:
@@ -102,8 +102,48 @@ def _tokens(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _grade_again(args: argparse.Namespace, console: Console) -> int:
+    from sqlalchemy import select
+
+    from autograder.batch.grade import default_db_url
+    from autograder.batch.ledger import Ledger
+    from autograder.serve import tables
+    from autograder.serve.queue import MAX_ID, Queue, grade_again
+
+    course = _course(args.course)
+    db_url = args.db_url or default_db_url(course)
+    engine = tables.connect(db_url)
+    ledger = Ledger(db_url)
+    try:
+        query = select(tables.SUBMISSION.c.id).where(tables.SUBMISSION.c.state == "failed")
+        if args.student:
+            query = query.where(tables.SUBMISSION.c.student.in_(args.student))
+        if args.assignment:
+            query = query.where(tables.SUBMISSION.c.assignment.in_(args.assignment))
+        if args.id:
+            query = query.where(tables.SUBMISSION.c.id.in_([i for i in args.id
+                                                             if 0 < i <= MAX_ID]))
+        with engine.connect() as db:
+            failed = [row.id for row in db.execute(query.order_by(tables.SUBMISSION.c.id))]
+        again = grade_again(Queue(engine, "cnnkit-grade-again"), ledger, failed,
+                            f"cnnkit grade-again ({getpass.getuser()})")
+    finally:
+        ledger.close()
+        engine.dispose()
+    if not again:
+        console.print("No failed submission matches: nothing was put back in the queue.",
+                      markup=False, highlight=False)
+        return 0
+    console.print(f"Put back in the queue, to be graded again: {len(again)} submission(s) "
+                  f"({', '.join(f'#{i}' for i in again)}). The running service grades them as "
+                  f"soon as a worker is free; a stopped one, when it starts.", markup=False,
+                  highlight=False)
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add ``cnnkit serve`` and ``cnnkit tokens`` to the command line's ``subparsers``."""
+    """Add ``cnnkit serve``, ``cnnkit tokens`` and ``cnnkit grade-again`` to the command line's
+    ``subparsers``."""
     defaults = ServeSettings()
     serve = subparsers.add_parser(
         "serve", help="Grade each submission as it arrives (exchange, web page and API) and give "
@@ -171,3 +211,21 @@ def register(subparsers) -> None:
                         help="Write the links to this CSV file (readable by you only) instead of "
                              "printing them.")
     tokens.set_defaults(run=_tokens)
+
+    again = subparsers.add_parser(
+        "grade-again", help="Put failed submissions of `cnnkit serve` back in its queue, to be "
+                            "graded again.",
+        description="Put the failed submissions of the grading service (those the instructor's "
+                    "page lists under Failed) back in its queue with their tries cleared: all of "
+                    "them, or those of the students, assignments or ids given. The running "
+                    "service grades them again as soon as a worker is free; each is logged.")
+    again.add_argument("--student", action="append", default=None,
+                       help="Only this student's failed submissions (repeatable).")
+    again.add_argument("--assignment", action="append", default=None,
+                       help="Only the failed submissions of this assignment (repeatable).")
+    again.add_argument("--id", action="append", type=int, default=None,
+                       help="Only this submission id (repeatable).")
+    again.add_argument("--course", type=Path, default=None,
+                       help="The nbgrader course folder (default: as for cnnkit serve).")
+    again.add_argument("--db-url", default=None, help=_help("db_url"))
+    again.set_defaults(run=_grade_again)

@@ -1,28 +1,30 @@
 """The judge's line to the student's kernel: one request, one observation.
 
-A request is an ``execute_request`` whose code is a single call of
-:func:`autograder.observer.serve` with the request as base64 JSON (``store_history=False``, so
-it never enters the kernel's input history); the answer is the ``display_data`` message that call
-publishes on IOPub, its arrays as raw buffers. The judge reads nothing else from the kernel:
+A request is a shell message of the kit's own type (:data:`autograder.observer.REQUEST`), answered
+by the handler :func:`autograder.observer.install` registered before the notebook's first cell:
+no code is executed for it, so nothing of it passes through the notebook's namespace or input
+history. The answer is the ``display_data`` message the handler publishes on IOPub, its arrays as
+raw buffers. The judge reads nothing else from the kernel:
 outputs the student's code prints meanwhile are dropped, and an answer that is missing, late,
 malformed or too large is a :class:`ChannelError`, never a pass.
 
-:class:`RemoteValue` is what a test cell's names become in the judge: each check it is passed to
-asks for observations through :meth:`RemoteValue.request`.
+A test cell's names become plain values or proxies (:mod:`autograder.judge.proxy`), which ask
+through :meth:`Channel.ask_from_thread`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import secrets
 import time
 from typing import Any, Awaitable, Callable
 
 from autograder import wire
-from autograder.checks import observe
-from autograder.observer import MIME
+from autograder.observer import MIME, REQUEST
+
+#: The code that installs the request handler in a fresh kernel, before any cell of the notebook.
+INSTALL = "__import__('autograder.observer', fromlist=['install']).install()"
 
 #: The most bytes one answer may carry (ResNet-34's weights are about 85 MB).
 MAX_ANSWER_BYTES = 512 * 2**20
@@ -60,11 +62,10 @@ class Channel:
         nonce = secrets.token_hex(8)
         request = {"nonce": nonce, "op": op, "target": target, "args": data,
                    "buffers": [base64.b64encode(bytes(b)).decode("ascii") for b in buffers]}
-        encoded = base64.b64encode(json.dumps(request).encode("utf-8")).decode("ascii")
-        code = f"__import__('autograder.observer', fromlist=['serve']).serve({encoded!r})"
+        message = self.client.session.msg(REQUEST, request)
         start = time.monotonic()
-        msg_id = self.client.execute(code, silent=False, store_history=False, allow_stdin=False,
-                                     stop_on_error=False)
+        self.client.shell_channel.send(message)
+        msg_id = message["header"]["msg_id"]
         try:
             return await self._answer(msg_id, nonce, op)
         finally:
@@ -114,38 +115,3 @@ class Channel:
         """:meth:`ask` from a thread other than the event loop's (where test code runs)."""
         future = asyncio.run_coroutine_threadsafe(self.ask(target, op, args), self.loop)
         return future.result()
-
-
-class JudgeUsageError(TypeError):
-    """A test cell used a kernel value other than by passing it to a check."""
-
-
-class RemoteValue(observe.Remote):
-    """A name of the student's kernel, or an object the kernel made for the judge."""
-
-    def __init__(self, channel: Channel, target: dict, label: str) -> None:
-        self._channel = channel
-        self._target = target
-        self.label = label
-
-    def request(self, op: str, **args: Any) -> Any:
-        found = self._channel.ask_from_thread(self._target, op, args)
-        if isinstance(found, observe.ErrorView):
-            if found.kind == "NameError":
-                raise NameError(found.message)
-            raise observe.ObservedError(found.kind, found.message)
-        return found
-
-    def handle(self, handle_id: str) -> "RemoteValue":
-        return RemoteValue(self._channel, {"handle": handle_id}, f"{self.label}(...)")
-
-    def __getattr__(self, name: str) -> Any:
-        raise JudgeUsageError(f"{self.label}.{name}: a test judged outside the kernel passes "
-                              f"{self.label} to a check; it cannot read the value itself.")
-
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise JudgeUsageError(f"{self.label}: a test judged outside the kernel passes it to a check; "
-                              f"it cannot turn it into an array itself.")
-
-    def __repr__(self) -> str:
-        return f"<{self.label} in the student's kernel>"

@@ -32,9 +32,10 @@ from traitlets import Unicode
 
 from autograder import budget as budgets
 from autograder import data, settings
+from autograder.authoring import course_checks
 from autograder.judge import verdict
 from autograder.judge.accuracy import Gate
-from autograder.judge.channel import Channel
+from autograder.judge.channel import INSTALL, Channel
 from autograder.judge.guarded_execute import GuardedExecute, error_output
 from autograder.judge.namespace import KernelData, judge_namespace
 from autograder.judge.testbook import TestBook
@@ -59,6 +60,7 @@ class JudgedExecute(GuardedExecute):
         self._book: TestBook | None = None
         self._namespace: dict[str, Any] = {}
         self._channel: Channel | None = None
+        self._installed = False
         self._judge_seconds = 0.0
         self._tests = 0
         self._per_test: dict[str, float] = {}
@@ -76,15 +78,37 @@ class JudgedExecute(GuardedExecute):
         kernel_view = Path(self.kernel_data) if self.kernel_data else truth
         self._namespace = judge_namespace(gate=Gate(budgets.BUDGETS[name], truth),
                                          kernel_data=KernelData(kernel_view, settings.cache_dir()))
+        self._namespace.update(self._course_checks())
         self._channel = None
+        self._installed = False
         self._judge_seconds = 0.0
         self._tests = 0
-        self._per_test: dict[str, float] = {}
-        self._per_test: dict[str, float] = {}
+        self._per_test = {}
         try:
             return super().preprocess(nb, resources, km)
         finally:
             self._write_stats()
+
+    async def _install(self) -> None:
+        """Register the kernel's request handler before the notebook's first cell runs, so that
+        nothing the student's code does afterwards can intercept the judge's requests by assigning
+        a name (:func:`autograder.observer.install`)."""
+        self._installed = True
+        msg_id = self.kc.execute(INSTALL, silent=True, store_history=False, allow_stdin=False)
+        reply = await self.async_wait_for_reply(msg_id)
+        status = ((reply or {}).get("content") or {}).get("status")
+        if status != "ok":
+            self.log.warning("The kernel did not install the grading request handler (%s); every "
+                             "test will find no answer.", status)
+
+    def _course_checks(self) -> dict[str, Any]:
+        """The course's own checks module under its name (``c.CNNKit.course_checks``), imported
+        from the grader's copy of the course; nothing when the course names none."""
+        name = str(self.config.get("CNNKit", {}).get("course_checks") or "")
+        if not name:
+            return {}
+        root = Path(str(self.config.CourseDirectory.get("root") or ".")).resolve()
+        return {name: course_checks.load(root, name)}
 
     def _write_stats(self) -> None:
         if not self.stats_file:
@@ -104,6 +128,8 @@ class JudgedExecute(GuardedExecute):
     async def async_execute_cell(self, cell: NotebookNode, cell_index: int,
                                  execution_count: int | None = None,
                                  store_history: bool = True) -> NotebookNode:
+        if not self._installed:
+            await self._install()
         source = self._test_source(cell)
         if source is None:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)

@@ -10,7 +10,9 @@ come from the kernel (:mod:`autograder.judge.verdict`):
 * ``data``: the MNIST files *as the kernel was given them* (test labels withheld under
   ``cnnkit grade``), read by the judge from the grader's own copy;
 * ``load_sample_image``: scikit-learn's two sample images, read from its package files with
-  Pillow, as scikit-learn does, without importing scikit-learn.
+  Pillow, as scikit-learn does, without importing scikit-learn;
+* ``keras``, ``tf``, ``tensorflow``, ``layers``: stand-ins that answer ``isinstance`` and
+  ``issubclass`` from what the kernel reports (:mod:`autograder.judge.keras_names`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from autograder import checks, data, specs
 from autograder.judge.accuracy import Gate
+from autograder.judge.keras_names import stand_ins
 
 
 class KernelData:
@@ -84,5 +87,9 @@ def judge_namespace(*, gate: Gate, kernel_data: KernelData) -> dict[str, Any]:
     """The names a test cell resolves in the judge (see the module docstring)."""
     judged = {name: getattr(checks, name) for name in checks.__all__}
     judged["accuracy_gate"] = gate
+    # A reported test accuracy is checked against the gate's one pass over the trained weights, on
+    # the labels the kernel had, never by having the kernel run the model over the test set again.
+    judged["reported_accuracy"] = gate.reported_accuracy_check(
+        lambda: kernel_data.mnist_table("test.csv.gz")[:, 0])
     return {"checks": types.SimpleNamespace(**judged), "np": np, "specs": specs, "data": kernel_data,
-            "load_sample_image": sample_image}
+            "load_sample_image": sample_image, **stand_ins()}

@@ -26,6 +26,7 @@ class TestBook:
         info = resources["nbgrader"]
         self.tests: dict[str, str] = {}
         self.metadata: dict[str, dict] = {}
+        self.cell_types: dict[str, str] = {}
         with Gradebook(info["db_url"]) as gb:
             notebook = gb.find_notebook(info["notebook"], info["assignment"])
             graded = {cell.name: float(cell.max_score) for cell in notebook.grade_cells}
@@ -38,6 +39,7 @@ class TestBook:
                 if cell.name in graded:
                     entry["points"] = graded[cell.name]
                 self.metadata[cell.name] = entry
+                self.cell_types[cell.name] = cell.cell_type
                 if cell.name in graded and cell.name not in answers and cell.cell_type == "code":
                     self.tests[cell.name] = cell.source
 
@@ -53,10 +55,25 @@ class TestBook:
             if grade_id in self.metadata:
                 kept = {k: v for k, v in meta.items() if k in ("checksum", "cell_type")}
                 cell.metadata["nbgrader"] = NotebookNode({**kept, **self.metadata[grade_id]})
+                _restore_type(cell, self.cell_types.get(grade_id, cell.cell_type))
             else:
                 unknown.append(str(grade_id))
                 del cell.metadata["nbgrader"]
         return unknown
+
+
+def _restore_type(cell: NotebookNode, cell_type: str) -> None:
+    """Give ``cell`` back the type the gradebook has for it (a test cell turned into Markdown or
+    raw text is a test cell again, with no outputs yet), in place."""
+    if cell.cell_type == cell_type or cell_type not in ("code", "markdown", "raw"):
+        return
+    cell.cell_type = cell_type
+    if cell_type == "code":
+        cell.setdefault("outputs", [])
+        cell.setdefault("execution_count", None)
+    else:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
 
 
 class SettleMetadata(NbGraderPreprocessor):

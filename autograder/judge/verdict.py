@@ -1,11 +1,13 @@
 """Run one test cell in the judge and turn what it raised into the cell's outputs.
 
 The test cell's code (restored from the gradebook, hidden tests included) runs here, in the
-judge, never in the student's kernel. Its names resolve in a fixed namespace: the checks, NumPy,
-the kit's specs, the data the kernel was given (:class:`~autograder.judge.namespace.KernelData`)
-and the sample images; every other name it reads is a variable of the student's kernel and
-becomes a :class:`~autograder.judge.channel.RemoteValue`, which checks observe. The outputs
-are what nbgrader grades: none when the test passed, one error when it failed.
+judge, never in the student's kernel. Its names resolve in a fixed namespace: the checks (the
+kit's and the course's), NumPy, the kit's specs, the data the kernel was given
+(:class:`~autograder.judge.namespace.KernelData`), the sample images and stand-ins for
+``keras``/``tf``/``layers``; every other name it reads is a variable of the student's kernel,
+looked up there before the cell runs (:func:`autograder.judge.proxy.resolve`): plain data as the
+value itself, other objects as proxies, a name never defined left undefined. The outputs are
+what nbgrader grades: none when the test passed, one error when it failed.
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ from nbformat import NotebookNode
 
 from autograder.checks import observe
 from autograder.checks.failure import CheckFailure
-from autograder.judge.channel import Channel, ChannelError, RemoteValue
+from autograder.judge import proxy
+from autograder.judge.channel import Channel, ChannelError
 
 #: The error name a test cell gets when the kernel gave no usable answer.
 NO_ANSWER = "NoAnswer"
+
+#: The error name of a test that cannot be judged outside the kernel: the test's error (the
+#: batch grader notes it apart from the students' failures, ``autograder.batch.review.problems``).
+TEST_ERROR = "TestCellError"
 
 
 @dataclass
@@ -65,10 +72,16 @@ def run_test(source: str, label: str, namespace: dict[str, Any], channel: Channe
     except SyntaxError as exc:
         return Verdict([error_output("SyntaxError", f"the test cell does not parse: {exc}")])
     scope = dict(namespace)
-    scope.update({name: RemoteValue(channel, {"name": name}, name)
-                  for name in kernel_names(tree, namespace)})
+    judging = observe.JUDGING.set(True)
     try:
+        for name in kernel_names(tree, namespace):
+            defined, found = proxy.resolve(channel, name)
+            if defined:
+                scope[name] = found
         exec(compile(tree, label, "exec"), scope)  # the instructor's test code, not the student's
+    except proxy.TestCellError as exc:
+        return Verdict([error_output(TEST_ERROR, f"{exc} (This is an error of the test, not of "
+                                                 f"your answer: tell your instructor.)")])
     except CheckFailure as exc:
         return Verdict([error_output(type(exc).__name__, str(exc))])
     except ChannelError as exc:
@@ -76,7 +89,12 @@ def run_test(source: str, label: str, namespace: dict[str, Any], channel: Channe
                 if exc.dead else f"the grader could not read your answers from the notebook: {exc}")
         return Verdict([error_output(NO_ANSWER, what + ".")], kernel_died=exc.dead)
     except observe.ObservedError as exc:
+        if exc.kind == observe.KIT_ERROR:
+            return Verdict([error_output(TEST_ERROR, f"{exc.message}. This is an error of the grading "
+                                                     f"kit, not of your answer: tell your instructor.")])
         return Verdict([error_output(exc.kind, exc.message)])
     except Exception as exc:  # NameError for a missing variable, an instructor's mistake
         return Verdict([error_output(type(exc).__name__, str(exc))])
+    finally:
+        observe.JUDGING.reset(judging)
     return Verdict([])

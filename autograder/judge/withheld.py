@@ -7,7 +7,8 @@ its own so that the notebook's ``data.mnist_dir()`` checks pass. The notebook ru
 ``X_test`` holds the real test images and ``evaluate`` runs, but on the placeholders, so the
 accuracy it prints there means nothing, and no route of training on the test labels exists in
 the kernel. The judge measures the trained weights on the real labels, outside
-(:mod:`autograder.judge.accuracy`).
+(:mod:`autograder.judge.accuracy`), and on these placeholders too, for the check that the
+``test_accuracy`` a notebook reports is what ``evaluate`` measured on the data the kernel had.
 """
 
 from __future__ import annotations
@@ -61,3 +62,10 @@ def kernel_view(truth: Path, cache: Path) -> Path:
     lines = [f"{data.sha256(partial / name)}  {name}" for name in data.MNIST_FILES]
     (partial / data.CHECKSUMS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return settings.publish(partial, folder)
+
+
+def are_placeholders(labels: np.ndarray) -> bool:
+    """Whether ``labels`` are the placeholder labels of a kernel's test file (:func:`kernel_view`),
+    not the real ones."""
+    labels = np.asarray(labels).reshape(-1)
+    return bool(np.array_equal(labels, placeholder_labels(len(labels))))

@@ -42,9 +42,10 @@ class Acceptor:
         checks.check_file_name(filename)
         deadline = checks.check_assignment(self.deadlines, assignment_id)
         if len(data) > self.max_upload:
-            raise Refusal(413, f"file: expected at most {self.max_upload // 1024} KB, got "
-                               f"{len(data) // 1024} KB. Clear the outputs (Kernel > Restart Kernel "
-                               f"and Clear All Outputs), save, and upload again.")
+            limit, size = checks.sizes(self.max_upload, len(data))
+            raise Refusal(413, f"file: expected at most {limit}, got {size}. Clear the outputs "
+                               f"(Kernel > Restart Kernel and Clear All Outputs), save, and upload "
+                               f"again.")
         self.notebooks.check(data, deadline.assignment)
         checks.check_deadline(deadline, moment)
         files = {notebook_name(deadline.assignment): data,
@@ -66,9 +67,11 @@ class Acceptor:
         if name not in files:
             raise Refusal(400, f"submission: expected {name}, got {', '.join(sorted(files)) or 'no file'}. "
                                f"Submit the notebook under its released name.")
-        if sum(len(data) for data in files.values()) > self.max_upload:
-            raise Refusal(413, f"submission: expected at most {self.max_upload // 1024} KB in all, "
-                               f"got more. Clear the outputs, save, and submit again.")
+        total = sum(len(data) for data in files.values())
+        if total > self.max_upload:
+            limit, size = checks.sizes(self.max_upload, total)
+            raise Refusal(413, f"submission: expected at most {limit} in all, got {size}. Clear "
+                               f"the outputs, save, and submit again.")
         self.notebooks.check(files[name], assignment_id)
         checks.check_deadline(deadline, submitted)
         return self._queue(student, assignment_id, source="exchange", origin=folder,

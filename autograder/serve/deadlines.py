@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.authoring.course import ASSIGNMENT_IDS, COURSE_ID
-from autograder.authoring.course import assignment as course_assignment
+from autograder.authoring import course as courses
 from autograder.serve.settings import Cutoff
 
 
@@ -99,8 +98,9 @@ class Deadlines:
 
     def _read(self) -> dict[str, Deadline]:
         found: dict[str, Deadline] = {}
-        with Gradebook(self.db_url, COURSE_ID) as gb:
-            for assignment_id in ASSIGNMENT_IDS:
+        course = courses.current()
+        with Gradebook(self.db_url, course.id) as gb:
+            for assignment_id in course.ids:
                 try:
                     record = gb.find_assignment(assignment_id)
                 except MissingEntry:
@@ -109,15 +109,24 @@ class Deadlines:
                     continue
                 due = record.duedate.replace(tzinfo=UTC) if record.duedate else None
                 found[assignment_id] = Deadline(
-                    assignment_id, course_assignment(assignment_id).title, due,
+                    assignment_id, course.assignment(assignment_id).title, due,
                     self.cutoff.moment(due) if self.cutoff else None)
         return found
+
+
+def sets_late_penalty(config) -> bool:
+    """Whether the course's nbgrader configuration takes points off late submissions: a
+    ``c.LateSubmissionPlugin.penalty_method`` other than nbgrader's default ``none``, or a plugin
+    of its own (``c.AssignLatePenalties.plugin_class``)."""
+    method = config.get("LateSubmissionPlugin", {}).get("penalty_method", "none")
+    plugin = config.get("AssignLatePenalties", {}).get("plugin_class")
+    return bool(plugin) or str(method or "none").lower() != "none"
 
 
 def late_penalty(db_url: str, student: str, assignment_id: str) -> tuple[float, float]:
     """The gradebook's lateness (seconds) and late penalty (points) of ``student``'s recorded
     submission of ``assignment_id``."""
-    with Gradebook(db_url, COURSE_ID) as gb:
+    with Gradebook(db_url, courses.current().id) as gb:
         try:
             submission = gb.find_submission(assignment_id, student)
         except MissingEntry:

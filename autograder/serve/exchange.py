@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.authoring import course as courses
 from autograder.batch.intake.lms import student_id_problem
 from autograder.serve.accept import Acceptor
 from autograder.serve.checks import Refusal
@@ -163,7 +163,7 @@ class Watcher:
                 timestamp: str | None = None) -> None:
         log.info("exchange: refused %s: %s", name, reason)
         self.queue.exchange_refused(name, reason)
-        if found is None or found.assignment not in ASSIGNMENT_IDS or not _SECRET.fullmatch(secret):
+        if found is None or found.assignment not in courses.current().ids or not _SECRET.fullmatch(secret):
             return
         page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Not graded</title></head>"
                 f"<body><h1>{html.escape(found.assignment)}: not graded</h1>"

@@ -6,6 +6,11 @@ Each change of state is one transaction, conditional on the state it leaves, so 
 once: accept (with the replacement of a waiting one of the same student and assignment) ->
 claim -> finish or fail, or release back to waiting. A service that dies leaves its claims
 ``running``; the next one puts them back (:meth:`Queue.carry_on`).
+
+A claim counts as a try of the submission (``claims``, at most three before a failure of the
+worker fails it), unless it ends because the service stopped or died: those are put back
+uncharged, so that no number of restarts fails a student's work. An instructor can put a failed
+submission back in the queue (:meth:`Queue.grade_again`).
 """
 
 from __future__ import annotations
@@ -14,15 +19,35 @@ import base64
 import gzip
 import hashlib
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from autograder.serve import policy
 from autograder.serve.tables import EXCHANGE, FEEDBACK, RUN, SUBMISSION, as_utc, now
+
+log = logging.getLogger(__name__)
+
+#: The largest id a database integer holds (SQLite's and PostgreSQL's BIGINT): a larger one in
+#: a URL is no submission, and would overflow the query.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(text: str | None) -> int | None:
+    """A submission id from a URL, or None when ``text`` is not one (not decimal digits, 0,
+    larger than :data:`MAX_ID`).
+
+    >>> parse_id("12"), parse_id("9223372036854775808"), parse_id("x"), parse_id("١٢")
+    (12, None, None, None)
+    """
+    if not text or len(text) > 19 or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def notebook_name(assignment: str) -> str:
@@ -105,6 +130,14 @@ class Graded:
     run_seconds: float | None
     worker: str
     feedback_html: bytes | None
+
+
+def _uncharged(charged: bool):
+    """The ``claims`` of a submission put back: as it is when the try was ``charged``, else one
+    less (its claim counted it)."""
+    if charged:
+        return SUBMISSION.c.claims
+    return case((SUBMISSION.c.claims > 0, SUBMISSION.c.claims - 1), else_=0)
 
 
 class Queue:
@@ -200,34 +233,56 @@ class Queue:
         return Claimed(row.id, row.student, row.assignment, row.source, unpack(row.files),
                        row.secret, as_utc(row.received), row.claims)
 
-    def release(self, submission_id: int) -> bool:
-        """Put a submission this service runs back in the queue (a run killed from outside, a
-        shutdown)."""
+    def release(self, submission_id: int, *, charged: bool = True) -> bool:
+        """Put a submission this service runs back in the queue: after a run killed from outside
+        (``charged``: it was one of its tries), or because the service stops (not charged)."""
         with self.engine.begin() as db:
             return db.execute(update(SUBMISSION).where(
                 SUBMISSION.c.id == submission_id, SUBMISSION.c.state == "running",
                 SUBMISSION.c.claimed_by == self.instance).values(
-                state="waiting", claimed_by=None, claimed_at=None)).rowcount == 1
+                state="waiting", claimed_by=None, claimed_at=None,
+                claims=_uncharged(charged))).rowcount == 1
 
-    def carry_on(self, dead_instances: Sequence[str]) -> list[int]:
-        """Put back in the queue what ``dead_instances`` were running, and mark their unfinished
-        runs ``lost``; return the submissions put back."""
-        if not dead_instances:
+    def carry_on(self, instances: Sequence[str], outcome: str = "lost") -> list[int]:
+        """Put back in the queue, uncharged, what ``instances`` were running (services that died,
+        or this one stopping), and mark their unfinished runs ``outcome`` (``lost``, or
+        ``stopped``); return the submissions put back."""
+        if not instances:
             return []
         with self.engine.begin() as db:
             ids = [r.id for r in db.execute(select(SUBMISSION.c.id).where(
                 SUBMISSION.c.state == "running",
-                SUBMISSION.c.claimed_by.in_(list(dead_instances))))]
+                SUBMISSION.c.claimed_by.in_(list(instances))))]
             if ids:
-                # A start that came to nothing does not count as the student's turn: cleared,
-                # the submission goes first again by the time it was accepted.
+                # A start that came to nothing does not count as the student's turn, nor as one
+                # of the submission's tries: cleared, it goes first again by the time it was
+                # accepted.
                 db.execute(update(SUBMISSION).where(SUBMISSION.c.id.in_(ids),
                                                     SUBMISSION.c.state == "running")
-                           .values(state="waiting", claimed_by=None, claimed_at=None))
-            db.execute(update(RUN).where(RUN.c.instance.in_(list(dead_instances)),
+                           .values(state="waiting", claimed_by=None, claimed_at=None,
+                                   claims=_uncharged(False)))
+            db.execute(update(RUN).where(RUN.c.instance.in_(list(instances)),
                                          RUN.c.finished.is_(None))
-                       .values(finished=now(), outcome="lost"))
+                       .values(finished=now(), outcome=outcome))
         return ids
+
+    def grade_again(self, submission_ids: Sequence[int]) -> list:
+        """Put failed submissions back in the queue with their tries cleared (the instructor's
+        "grade again"); return the rows put back (as they were: their ``job_key`` says which
+        stored result to forget)."""
+        ids = [i for i in submission_ids if 0 < i <= MAX_ID]
+        if not ids:
+            return []
+        columns = [c for c in SUBMISSION.c if c.name != "files"]
+        with self.engine.begin() as db:
+            rows = list(db.execute(select(*columns).where(SUBMISSION.c.id.in_(ids),
+                                                          SUBMISSION.c.state == "failed")))
+            if rows:
+                db.execute(update(SUBMISSION).where(SUBMISSION.c.id.in_([r.id for r in rows]),
+                                                    SUBMISSION.c.state == "failed").values(
+                    state="waiting", claims=0, claimed_by=None, claimed_at=None,
+                    finished_at=None, reason="", flags="[]", notes="[]"))
+        return rows
 
     # --- runs and results ------------------------------------------------------------------
 
@@ -277,6 +332,8 @@ class Queue:
 
     def get(self, submission_id: int):
         """The submission's row (without its files), or None."""
+        if not 0 < submission_id <= MAX_ID:
+            return None
         columns = [c for c in SUBMISSION.c if c.name != "files"]
         with self.engine.connect() as db:
             return db.execute(select(*columns).where(SUBMISSION.c.id == submission_id)).first()
@@ -295,6 +352,14 @@ class Queue:
             query = query.where(SUBMISSION.c.assignment == assignment)
         with self.engine.connect() as db:
             return list(db.execute(query.order_by(SUBMISSION.c.id.desc())))
+
+    def same_notebook(self, sha256: str, assignment: str, student: str) -> list:
+        """Other students' submissions of ``assignment`` with the very same notebook (by its
+        SHA-256), oldest first (ids and students)."""
+        with self.engine.connect() as db:
+            return list(db.execute(select(SUBMISSION.c.id, SUBMISSION.c.student).where(
+                SUBMISSION.c.sha256 == sha256, SUBMISSION.c.assignment == assignment,
+                SUBMISSION.c.student != student).order_by(SUBMISSION.c.id)))
 
     def rows(self, *states: str) -> list:
         """Every submission (rows without files) in one of ``states`` (all when none), oldest
@@ -333,3 +398,18 @@ class Queue:
         with self.engine.connect() as db:
             return list(db.execute(select(EXCHANGE).where(EXCHANGE.c.refusal.is_not(None))
                                    .order_by(EXCHANGE.c.seen.desc())))
+
+
+def grade_again(queue: Queue, ledger, submission_ids: Sequence[int], by: str) -> list[int]:
+    """Put the failed ones of ``submission_ids`` back in the queue with their tries cleared, at
+    the request of ``by`` (logged); return the ids put back. A failure stored in the ``ledger``
+    (a :class:`~autograder.batch.ledger.Ledger`) under the submission's job key is forgotten,
+    else the next run would answer from it without running."""
+    again = queue.grade_again(submission_ids)
+    for row in again:
+        stored = ledger.result(row.job_key, notebook=False) if row.job_key else None
+        if stored is not None and stored.reason:
+            ledger.forget(row.job_key)
+        log.info("submission %s (%s, %s) back in the queue to be graded again, asked by %s; it "
+                 "had failed: %s", row.id, row.student, row.assignment, by, row.reason)
+    return [row.id for row in again]

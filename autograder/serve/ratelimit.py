@@ -62,3 +62,31 @@ class Buckets:
             return
         self._buckets = {key: (tokens, last) for key, (tokens, last) in self._buckets.items()
                          if tokens + (moment - last) * self.rate < self.capacity}
+
+
+class Failures:
+    """Failed sign-ins (a personal link, the sign-in form, the API's bearer token), counted per
+    address and per token, so that guessing is slowed down without locking anyone out: only
+    failures are counted, and a valid token is taken whatever the count. (A token holds 256
+    random bits: the count is against floods and scanners, not what keeps a token secret.)
+
+    >>> t = [0.0]
+    >>> failures = Failures(2, 2, clock=lambda: t[0])
+    >>> [failures.failed("10.0.0.1", "key.secret") for _ in range(3)]
+    [0.0, 0.0, 30.0]
+    >>> failures.failed("10.0.0.2", "key.other")  # another address, the same token's key
+    30.0
+    """
+
+    def __init__(self, capacity: float = 10, per_minute: float = 10,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.buckets = Buckets(capacity, per_minute / 60, clock)
+
+    def failed(self, address: str, token: str | None) -> float:
+        """Count a failed sign-in from ``address`` with ``token``; return 0 when it may be
+        answered as a wrong token (401), else the seconds to wait (429)."""
+        key = (token or "").strip().partition(".")[0][:64]
+        waits = [self.buckets.take("address:" + address)]
+        if key:
+            waits.append(self.buckets.take("key:" + key))
+        return max(waits)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Engine
 
@@ -60,7 +61,7 @@ SUBMISSION = Table(
     Column("late_seconds", Float, nullable=False, default=0.0),
     Column("state", String(16), nullable=False),
     Column("replaced_by", Integer, nullable=True),
-    Column("claims", Integer, nullable=False, default=0),
+    Column("claims", Integer, nullable=False, default=0),     # tries charged (see RUN)
     Column("claimed_by", String(64), nullable=True),
     Column("claimed_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
@@ -93,7 +94,8 @@ RUN = Table(
     Column("started", DateTime(timezone=True), nullable=False),
     Column("finished", DateTime(timezone=True), nullable=True),
     # "graded" (a notebook came back), "failed" (none did, for a reason of the submission),
-    # "retry" (killed from outside), "lost" (the service died while it ran).
+    # "retry" (killed from outside), "stopped" (the service stopped and put it back), "lost" (the
+    # service died while it ran). Only "failed" and "retry" are tries charged to the submission.
     Column("outcome", String(16), nullable=True),
 )
 
@@ -119,6 +121,7 @@ SESSION = Table(
     Column("id_hash", String(64), primary_key=True),         # SHA-256 of the cookie's value
     Column("student", String(128), nullable=False),
     Column("role", String(16), nullable=False),
+    Column("token_key", String(32), nullable=True),          # the key id of its token
     Column("csrf", String(64), nullable=False),
     Column("expires", DateTime(timezone=True), nullable=False),
 )
@@ -151,7 +154,26 @@ def connect(db_url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     METADATA.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Add the columns a newer kit declares to tables an older one made (``create_all`` makes
+    missing tables only). Each such column is nullable: old rows read None (an old session,
+    without its token's key, is ended)."""
+    found = inspect(engine)
+    for table in METADATA.sorted_tables:
+        present = {column["name"] for column in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:  # pragma: no cover - a mistake in this module
+                raise RuntimeError(f"{table.name}.{column.name}: expected a new column to be "
+                                   f"nullable, got NOT NULL. Declare it nullable.")
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as db:
+                db.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
 
 
 def now() -> datetime:

@@ -7,8 +7,10 @@ column, such as the LMS roster of ``cnnkit grade --roster``) and for the instruc
 anew for someone replaces theirs, so a leaked link is revoked by issuing a new one.
 
 A sign-in (a personal link, or the token typed into the page) starts a session: the cookie holds
-a random session id whose hash is kept with the student, the role, a CSRF token for the forms,
-and when it ends.
+a random session id whose hash is kept with the student, the role, the key id of the token it
+was made with, a CSRF token for the forms, and when it ends. A session holds only while that token
+does: each request looks the token up with the session, so a new link (``cnnkit tokens
+--reissue``, from any process) ends every session of the old one at once.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.engine import Engine
 
 from autograder.batch.intake.lms import student_id_problem
@@ -30,6 +33,10 @@ from autograder.serve.tables import SESSION, TOKEN, as_utc, now
 
 #: Roles a token may carry.
 ROLES = ("student", "instructor")
+
+#: What a token looks like: a key id in hex, a dot, a secret in URL-safe base64. Anything else is
+#: refused before the database is asked.
+_TOKEN = re.compile(r"[0-9a-f]{1,32}\.[A-Za-z0-9_-]{1,160}")
 
 
 def digest(secret: str) -> str:
@@ -45,6 +52,8 @@ class Principal:
     """The nbgrader student id (the instructor's name for the instructor)."""
     role: str
     """``student`` or ``instructor``."""
+    key_id: str = field(default="", compare=False)
+    """The key id of the token it was told by (its sessions hold while that token does)."""
 
     @property
     def is_instructor(self) -> bool:
@@ -68,6 +77,8 @@ class Tokens:
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         with self.engine.begin() as db:
             db.execute(delete(TOKEN).where(TOKEN.c.student == student, TOKEN.c.role == role))
+            # The old token's sessions end with it (Sessions.find checks the token too).
+            db.execute(delete(SESSION).where(SESSION.c.student == student, SESSION.c.role == role))
             db.execute(insert(TOKEN).values(key_id=key_id, secret_hash=digest(secret),
                                             student=student, role=role, created=now()))
         return f"{key_id}.{secret}"
@@ -79,16 +90,17 @@ class Tokens:
 
     def verify(self, token: str | None) -> Principal | None:
         """Whose ``token`` is, or None for a token that is not valid."""
-        if not token or "." not in token or len(token) > 200:
+        token = (token or "").strip()
+        if not _TOKEN.fullmatch(token):
             return None
-        key_id, _, secret = token.strip().partition(".")
+        key_id, _, secret = token.partition(".")
         with self.engine.connect() as db:
             row = db.execute(select(TOKEN).where(TOKEN.c.key_id == key_id)).first()
         # Hash and compare even when there is no such key, so both cases take the same time.
         expected = row.secret_hash if row is not None else digest("")
         if not hmac.compare_digest(expected, digest(secret)) or row is None:
             return None
-        return Principal(row.student, row.role)
+        return Principal(row.student, row.role, row.key_id)
 
 
 def roster_students(path: Path) -> list[str]:
@@ -146,19 +158,23 @@ class Sessions:
         with self.engine.begin() as db:
             db.execute(delete(SESSION).where(SESSION.c.expires < moment))
             db.execute(insert(SESSION).values(id_hash=digest(session_id), student=principal.student,
-                                              role=principal.role, csrf=csrf,
-                                              expires=moment + self.lifetime))
+                                              role=principal.role, token_key=principal.key_id,
+                                              csrf=csrf, expires=moment + self.lifetime))
         return session_id, Session(principal, csrf)
 
     def find(self, session_id: str | None) -> Session | None:
-        """The session of a cookie's value, unless it ended."""
+        """The session of a cookie's value, unless it ended, or the token it was made with was
+        replaced."""
         if not session_id or len(session_id) > 200:
             return None
         with self.engine.connect() as db:
-            row = db.execute(select(SESSION).where(SESSION.c.id_hash == digest(session_id))).first()
+            row = db.execute(select(SESSION).join(TOKEN, and_(
+                TOKEN.c.key_id == SESSION.c.token_key, TOKEN.c.student == SESSION.c.student,
+                TOKEN.c.role == SESSION.c.role)).where(
+                SESSION.c.id_hash == digest(session_id))).first()
         if row is None or as_utc(row.expires) < now():
             return None
-        return Session(Principal(row.student, row.role), row.csrf)
+        return Session(Principal(row.student, row.role, row.token_key), row.csrf)
 
     def end(self, session_id: str | None) -> None:
         """End the session of a cookie's value."""

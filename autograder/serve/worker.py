@@ -10,14 +10,19 @@ Two threads share the work, so that the gradebook keeps one writer:
 - the **recorder** takes each finished job, keeps its result in the ledger, records it, makes
   and releases its feedback (:class:`.feedback.Publisher`), and finishes the submission.
 
-A job killed from outside, or whose worker failed, goes back to waiting (three claims at most).
-A service that dies leaves its claims ``running``; the next start puts them back
-(:meth:`.queue.Queue.carry_on`), and since a finished run is in the ledger before its
-submission is finished, what had run is recorded without running again.
+A job killed from outside, or whose worker failed, goes back to waiting (three tries at most).
+A job stopped because the service stops goes back too, and costs no try; a service that dies
+leaves its claims ``running``, and the next start puts them back, uncharged as well
+(:meth:`.queue.Queue.carry_on`). Since a finished run is in the ledger before its submission is
+finished, what had run is recorded without running again.
+
+A notebook that is byte for byte another student's submission of the same assignment (and not the
+released notebook itself) is flagged for the instructor; the student is told nothing of it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue as queues
 import shutil
@@ -32,6 +37,7 @@ from typing import Protocol
 
 from autograder.batch import runner
 from autograder.batch.backends import DaskBackend
+from autograder.batch.export import format_number
 from autograder.batch.grade import Settings as GradeSettings
 from autograder.batch.grade import prepare_jobs
 from autograder.batch.jobs import Job
@@ -42,9 +48,19 @@ from autograder.serve import policy
 from autograder.serve.deadlines import late_penalty
 from autograder.serve.feedback import FeedbackError, Publisher, tests_with_messages
 from autograder.serve.queue import Claimed, Graded, Queue, notebook_name
-from autograder.serve.tables import as_utc
+from autograder.serve.tables import as_utc, now
 
 log = logging.getLogger(__name__)
+
+
+def sentence(text: str) -> str:
+    """``text`` ending with one full stop.
+
+    >>> sentence("killed by signal 9."), sentence("killed by signal 9")
+    ('killed by signal 9.', 'killed by signal 9.')
+    """
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 #: Seconds a stopping service waits for its killed jobs to come back before it stops anyway.
 STOP_WAIT = 20.0
@@ -70,7 +86,9 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Up to ``workers`` jobs at once on this machine: threads waiting on ``nbgrader autograde``
-    processes, as the batch grader's local backend runs them."""
+    processes, as the batch grader's local backend runs them. A job's TensorFlow threads are
+    decided as it starts (:func:`autograder.batch.runner.started_threads`): a lone submission
+    trains on every core, not on its planned share."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -169,6 +187,7 @@ class Worker:
         self._in_flight = 0
         self._stopped_at = float("inf")
         self._lock = threading.Lock()
+        self._released: dict[str, str | None] = {}
         self._staging = Path(tempfile.mkdtemp(prefix="cnnkit-serve-staging-"))
         self._threads = [threading.Thread(target=self._dispatch_loop, name="cnnkit-dispatch", daemon=True),
                          threading.Thread(target=self._record_loop, name="cnnkit-record", daemon=True)]
@@ -188,7 +207,9 @@ class Worker:
         self.executor.stop()
         for thread in self._threads:
             thread.join(timeout=60)
-        self.queue.carry_on([self.queue.instance])
+        back = self.queue.carry_on([self.queue.instance], outcome="stopped")
+        if back:
+            log.info("stopping: submission(s) %s back in the queue, no try charged", back)
         shutil.rmtree(self._staging, ignore_errors=True)
 
     @property
@@ -310,10 +331,13 @@ class Worker:
             self.on_finished()
 
     def _retry(self, claimed: Claimed, reason: str) -> None:
-        """Back to the queue, unless it was claimed :data:`MAX_CLAIMS` times already."""
-        if claimed.claims >= MAX_CLAIMS:
-            self.queue.fail(claimed.id, f"{reason} It was tried {claimed.claims} times; ask your "
-                                        f"instructor.")
+        """Back to the queue, unless it was tried :data:`MAX_CLAIMS` times already; while the
+        service stops, back to the queue with no try charged."""
+        if self._stopping.is_set():
+            self.queue.release(claimed.id, charged=False)
+        elif claimed.claims >= MAX_CLAIMS:
+            self.queue.fail(claimed.id, f"{sentence(reason)} It was tried {claimed.claims} times; "
+                                        f"ask your instructor.")
         else:
             self.queue.release(claimed.id)
 
@@ -326,21 +350,24 @@ class Worker:
             why = (f"the worker failed ({type(run).__name__}: {run})" if isinstance(run, BaseException)
                    else run.reason)
             if item.run_id is not None:
-                self.queue.run_ended(item.run_id, "retry")
-            self._retry(claimed, f"{why}.")
+                self.queue.run_ended(item.run_id, "stopped" if self._stopping.is_set() else "retry")
+            self._retry(claimed, why)
             return
         if item.how == "graded":
             # Kept before anything else: from here on, a crash costs a recording, not a run.
             self.ledger.store(claimed.student, claimed.assignment, run)
             self.queue.run_ended(item.run_id, "graded" if run.notebook is not None else "failed")
+        flags = [*run.flags, *self._copies(claimed)]
         if run.notebook is None:
             self.ledger.mark(claimed.student, claimed.assignment, job.record_key, "failed")
-            self.queue.fail(claimed.id, run.reason, job_key=job.key, flags=run.flags,
+            self.queue.fail(claimed.id, run.reason, job_key=job.key, flags=flags,
                             notes=run.notes, run_seconds=run.seconds, worker=run.worker)
+            log.info("submission %s failed: %s, %s, ran %.1f s: %s", claimed.id, claimed.student,
+                     claimed.assignment, run.seconds, run.reason)
             return
         start = time.monotonic()
         score = self.publisher.record(claimed.student, claimed.assignment, claimed.files,
-                                      run.notebook, flagged=bool(run.flags))
+                                      run.notebook, flagged=bool(flags))
         recorded = time.monotonic()
         self.ledger.mark(claimed.student, claimed.assignment, job.record_key, "graded")
         _, penalty = late_penalty(self.db_url, claimed.student, claimed.assignment)
@@ -352,13 +379,39 @@ class Worker:
             html = None
             notes.append(f"the feedback page could not be made: {exc}")
         graded = Graded(item.how, job.key, score.score - penalty, score.max_score, penalty,
-                        tests_with_messages(score, run.notebook), run.flags, notes, run.seconds,
+                        tests_with_messages(score, run.notebook), flags, notes, run.seconds,
                         run.worker, html)
         self._restore_counted(claimed, score.score - penalty)
         self.queue.finish(claimed.id, graded)
-        log.info("submission %s (%s, %s) %s: ran %.1f s; recorded in %.1f s, feedback in %.1f s",
-                 claimed.id, claimed.student, claimed.assignment, item.how, run.seconds,
-                 recorded - start, time.monotonic() - recorded)
+        log.info("submission %s %s: %s, %s, %s / %s points, ran %.1f s, %.1f s from upload to "
+                 "feedback (recorded in %.1f s, feedback in %.1f s)%s", claimed.id, item.how,
+                 claimed.student, claimed.assignment, format_number(graded.score),
+                 format_number(graded.max_score), run.seconds,
+                 (now() - claimed.received).total_seconds(), recorded - start,
+                 time.monotonic() - recorded, f"; flagged: {'; '.join(flags)}" if flags else "")
+
+    def _copies(self, claimed: Claimed) -> list[str]:
+        """The review flag of a notebook that is byte for byte another student's submission of
+        the same assignment (none for the released notebook itself, which anyone may send)."""
+        notebook = claimed.files.get(notebook_name(claimed.assignment), b"")
+        digest = hashlib.sha256(notebook).hexdigest()
+        if digest == self._released_digest(claimed.assignment):
+            return []
+        others = self.queue.same_notebook(digest, claimed.assignment, claimed.student)
+        if not others:
+            return []
+        named = ", ".join(f"#{row.id} ({row.student})" for row in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        return [f"identical notebook: byte for byte the same as submission(s) {named}{more} of "
+                f"other students; its result may have been reused from theirs."]
+
+    def _released_digest(self, assignment: str) -> str | None:
+        """SHA-256 of the released notebook of ``assignment`` (None without one)."""
+        if assignment not in self._released:
+            path = self.course_root / "release" / assignment / notebook_name(assignment)
+            self._released[assignment] = (hashlib.sha256(path.read_bytes()).hexdigest()
+                                          if path.is_file() else None)
+        return self._released[assignment]
 
     def _restore_counted(self, claimed: Claimed, score: float) -> None:
         """With ``--counts best``, record again the attempt that counts when it is not this one

@@ -125,7 +125,8 @@ def test_an_unknown_assignment(course):
     with pytest.raises(IntakeError) as caught:
         from_submitted(course, ["images", "lenet"])
     assert str(caught.value) == ("assignment: expected one of images, convolution, pooling, mnist_cnn, "
-                                 "residual_unit, resnet34, got 'lenet'.")
+                                 "residual_unit, resnet34, got 'lenet'. An assignment is a folder "
+                                 f"source/<id>/ with <id>.ipynb in the course {course.resolve()}.")
 
 
 def test_an_unknown_student(repo, course):

@@ -383,7 +383,8 @@ def test_an_unknown_assignment(course, tmp_path):
     with pytest.raises(IntakeError) as caught:
         from_zip(course, tmp_path / "any.zip", ["resnet50"])
     assert str(caught.value) == ("assignment: expected one of images, convolution, pooling, mnist_cnn, "
-                                 "residual_unit, resnet34, got 'resnet50'.")
+                                 "residual_unit, resnet34, got 'resnet50'. An assignment is a folder "
+                                 f"source/<id>/ with <id>.ipynb in the course {Path(course).resolve()}.")
 
 
 def test_an_unknown_student(repo, course, tmp_path):

@@ -34,10 +34,10 @@ def test_each_released_notebook_matches_its_own_layout(repo: Path) -> None:
     for notebook in (repo / "release").glob("*/*.ipynb"):
         nb = json.loads(notebook.read_text())
         spec = {"notebooks": [{"grade_cells": [], "solution_cells": [], "source_cells": []}]}
-        cells = [c["metadata"]["nbgrader"] for c in nb["cells"] if "nbgrader" in c["metadata"]]
-        spec["notebooks"][0]["grade_cells"] = [[m["grade_id"], "code", m["points"]] for m in cells if m["grade"]]
-        spec["notebooks"][0]["solution_cells"] = [m["grade_id"] for m in cells if m["solution"]]
-        spec["notebooks"][0]["source_cells"] = [[m["grade_id"], "code", m["locked"], "", ""] for m in cells]
+        found = [(c["metadata"]["nbgrader"], c["cell_type"]) for c in nb["cells"] if "nbgrader" in c["metadata"]]
+        spec["notebooks"][0]["grade_cells"] = [[m["grade_id"], t, m["points"]] for m, t in found if m["grade"]]
+        spec["notebooks"][0]["solution_cells"] = [m["grade_id"] for m, _ in found if m["solution"]]
+        spec["notebooks"][0]["source_cells"] = [[m["grade_id"], t, m["locked"], "", ""] for m, t in found]
         assert metadata_changes(nb, layout(spec)) == ([], []), notebook
 
 
@@ -55,3 +55,10 @@ def test_a_cell_the_assignment_does_not_have_is_noted() -> None:
     nb["cells"][-1]["metadata"]["nbgrader"]["grade_id"] = "bonus"
     assert metadata_changes(nb, LAYOUT) == ([], ["cell bonus: not a cell of the assignment; it ran as the "
                                                  "student's own code and earns nothing."])
+
+
+def test_a_test_cell_whose_type_was_changed_is_noted() -> None:
+    nb = honest()
+    nb["cells"][1]["cell_type"] = "markdown"
+    assert metadata_changes(nb, LAYOUT) == ([], ["cell test: its type was changed from code to markdown; "
+                                                 "it was put back from the gradebook and run."])

@@ -155,7 +155,7 @@ def test_nbgrader_submit_then_fetch_feedback_with_no_instructor_action(course, s
     # The student's page says it was late and what it cost.
     token = _issue(course, "ann")
     status = service.status(token, submission_id)
-    assert "after the due date: nbgrader's late penalty applies (5 point(s) taken off)" in status["late"]
+    assert "after the due date: the course's late penalty applies (5 point(s) taken off)" in status["late"]
     assert status["score"] == "0" and status["source"] == "exchange"
 
 

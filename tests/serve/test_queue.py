@@ -103,7 +103,48 @@ def test_a_dead_service_s_claims_go_back_to_waiting_and_its_runs_are_lost(engine
     assert alive.get(receipt.id).state == "waiting"
     assert [(r.id, r.outcome) for r in alive.runs()] == [(run, "lost")]
     again = alive.claim(receipt.id)
-    assert again.claims == 2
+    assert again.claims == 1  # the claim the dead service made was no try of the submission
+
+
+def test_no_number_of_stops_or_deaths_of_the_service_charges_a_try(engine):
+    first = Queue(engine, "service-1")
+    receipt = accept(first, "ann")
+    for attempt in range(5):
+        service = Queue(engine, f"service-{attempt}")
+        claimed = service.claim(receipt.id)
+        assert claimed.claims == 1, attempt
+        run = service.run_started(receipt.id)
+        if attempt % 2:  # a clean stop puts back its own claims
+            assert service.carry_on([service.instance], outcome="stopped") == [receipt.id]
+        else:            # a start after a kill puts back the dead one's
+            assert Queue(engine, "next").carry_on([service.instance]) == [receipt.id]
+        assert first.get(receipt.id).state == "waiting"
+        assert [r.outcome for r in first.runs() if r.id == run] == \
+            ["stopped" if attempt % 2 else "lost"]
+    assert first.get(receipt.id).claims == 0
+    # A run killed from outside is a try; one stopped by the service's own stop is not.
+    service = Queue(engine, "service-9")
+    service.claim(receipt.id)
+    assert service.release(receipt.id)
+    assert first.get(receipt.id).claims == 1
+    service.claim(receipt.id)
+    assert service.release(receipt.id, charged=False)
+    assert first.get(receipt.id).claims == 1
+
+
+def test_grade_again_puts_a_failed_submission_back_with_its_tries_cleared(engine):
+    queue = Queue(engine, "service-1")
+    failed, done, waiting = accept(queue, "ann"), accept(queue, "bob"), accept(queue, "cid")
+    for receipt in (failed, done):
+        queue.claim(receipt.id)
+    queue.fail(failed.id, "it broke", flags=["f"], notes=["n"])
+    queue.finish(done.id, graded())
+    again = queue.grade_again([failed.id, done.id, waiting.id, 10**30])
+    assert [row.id for row in again] == [failed.id] and again[0].reason == "it broke"
+    row = queue.get(failed.id)
+    assert (row.state, row.claims, row.reason, row.flags, row.finished_at) == \
+        ("waiting", 0, "", "[]", None)
+    assert queue.get(done.id).state == "done" and queue.grade_again([failed.id]) == []
 
 
 def test_registry_takes_over_a_dead_service_and_refuses_to_run_beside_a_live_one(engine):
@@ -153,15 +194,59 @@ def test_tokens_keep_hashes_only_and_verify(engine):
 
 
 def test_sessions_start_find_and_end(engine):
+    tokens = Tokens(engine)
+    ann = tokens.verify(tokens.issue("ann"))
     sessions = Sessions(engine, hours=1)
-    cookie, session = sessions.start(Principal("ann", "student"))
+    cookie, session = sessions.start(ann)
     assert sessions.find(cookie) == session
     assert sessions.find(cookie + "x") is None
     sessions.end(cookie)
     assert sessions.find(cookie) is None
     expired = Sessions(engine, hours=-1)
-    cookie, _ = expired.start(Principal("ann", "student"))
+    cookie, _ = expired.start(ann)
     assert sessions.find(cookie) is None
+
+
+def test_a_session_holds_only_while_the_token_it_was_made_with_does(engine):
+    tokens = Tokens(engine)
+    sessions = Sessions(engine, hours=1)
+    ann = tokens.verify(tokens.issue("ann"))
+    bob = tokens.verify(tokens.issue("bob"))
+    cookies = [sessions.start(ann)[0] for _ in range(2)]
+    bobs, _ = sessions.start(bob)
+    # Another process (cnnkit tokens --reissue) makes a new token for ann.
+    Tokens(engine).issue("ann")
+    assert [sessions.find(c) for c in cookies] == [None, None]
+    assert sessions.find(bobs).principal == Principal("bob", "student")
+    # A token told apart by its key: a session made with a token of another key does not hold.
+    forged, _ = sessions.start(Principal("bob", "student", key_id="0" * 16))
+    assert sessions.find(forged) is None
+
+
+def test_an_old_database_gets_the_new_columns_and_its_old_sessions_end(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the session table as the kit made it before
+        db.execute("create table cnnkit_serve_session (id_hash varchar(64) primary key, student "
+                   "varchar(128) not null, role varchar(16) not null, csrf varchar(64) not null, "
+                   "expires datetime not null)")
+        db.execute("insert into cnnkit_serve_session values (?, 'ann', 'student', 'c', "
+                   "'2999-01-01 00:00:00')", (digest("old-cookie"),))
+    engine = tables.connect(f"sqlite:///{path}")
+    try:
+        Tokens(engine).issue("ann")
+        with sqlite3.connect(path) as db:  # a session of before, made with ann's token then
+            db.execute("insert into cnnkit_serve_session (id_hash, student, role, csrf, expires) "
+                       "values (?, 'ann', 'student', 'c', '2999-01-01 00:00:00')",
+                       (digest("older-cookie"),))
+        sessions = Sessions(engine, hours=1)
+        assert sessions.find("old-cookie") is None and sessions.find("older-cookie") is None
+        with sqlite3.connect(path) as db:
+            columns = {row[1] for row in db.execute("pragma table_info(cnnkit_serve_session)")}
+        assert "token_key" in columns
+    finally:
+        engine.dispose()
 
 
 def test_roster_students(tmp_path: Path):

@@ -1,5 +1,7 @@
 """Checks of whole models: layer-by-layer comparison, parameters, compilation, training."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -86,3 +88,99 @@ def test_a_typed_in_accuracy_is_refused():
     with pytest.raises(CheckFailure, match=r"test_accuracy: expected 0\.\d{4} \(the model's accuracy "
                                            r"on the 10,000 test images\), got 0\.9900"):
         checks.reported_accuracy(0.99, model, name="test_accuracy")
+
+
+# --- model_output draws every weight: the model's own decide nothing, and it gets them back ----
+
+def cnn(*, conv_activation="relu", **initializers):
+    return keras.models.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(32, 3, padding="same", activation=conv_activation, **initializers),
+        keras.layers.Conv2D(64, 3, padding="same", activation="relu", **initializers),
+        keras.layers.MaxPool2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.25),
+        keras.layers.Dense(128, activation="relu", **initializers),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax", **initializers),
+    ])
+
+
+@pytest.mark.parametrize("initializers", [{}, {"kernel_initializer": "zeros"},
+                                          {"kernel_initializer": "ones", "bias_initializer": "ones"}])
+def test_the_tutorial_cnn_computes_what_it_should_and_keeps_its_weights(initializers):
+    model = cnn(**initializers)
+    before = [np.array(w) for w in model.get_weights()]
+    checks.model_output(model, specs.MNIST_CNN)
+    for own, now in zip(before, model.get_weights()):  # as it was: still a fresh model to train
+        np.testing.assert_array_equal(own, now)
+
+
+def test_a_convolution_without_its_activation_fails_even_with_zero_weights():
+    # Zero kernels made every image give the same 10 probabilities, relu or not.
+    model = cnn(conv_activation=None, kernel_initializer="zeros")
+    with pytest.raises(CheckFailure, match=r"^model_cnn_mnist\(x\) for 4 random images\[\d, \d\]: expected "
+                                           r".*, got .* \(\d+ of 40 values differ\)\. The model does not "
+                                           r"compute what its layers should"):
+        checks.model_output(model, specs.MNIST_CNN)
+    assert not np.any(model.get_weights()[0])  # its own zeros again
+
+
+def test_a_model_of_another_architecture_is_named():
+    model = keras.models.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                     keras.layers.Dense(10, activation="softmax")])
+    with pytest.raises(CheckFailure, match=re.escape(
+            "weights of model_cnn_mnist: expected the weights of the tutorial's layers, got MNIST CNN "
+            "weight layer 1 (the first Conv2D): expected Conv2D[(3, 3, 1, 32), (32,)], got "
+            "Dense[(784, 10), (10,)].")):
+        checks.model_output(model, specs.MNIST_CNN)
+
+
+class Unit(keras.layers.Layer):
+    """The tutorial's residual unit, zero-initialised; ``adds_skip = False`` forgets the skip path."""
+
+    adds_skip = True
+
+    def __init__(self, filters, strides=1):
+        super().__init__()
+
+        def conv(side, stride):
+            return keras.layers.Conv2D(filters, side, strides=stride, padding="same", use_bias=False,
+                                       kernel_initializer="zeros")
+
+        self.main = [conv(3, strides), keras.layers.BatchNormalization(), conv(3, 1),
+                     keras.layers.BatchNormalization()]
+        self.skip = [conv(1, strides), keras.layers.BatchNormalization()] if strides > 1 else []
+
+    def call(self, inputs):
+        z = keras.activations.relu(self.main[1](self.main[0](inputs)))
+        z = self.main[3](self.main[2](z))
+        skip = inputs
+        for layer in self.skip:
+            skip = layer(skip)
+        return keras.activations.relu(z + skip if self.adds_skip else z)
+
+
+@pytest.fixture(scope="module")
+def zero_resnet():
+    layers = [keras.Input((28, 28, 1)),
+              keras.layers.Conv2D(64, 7, strides=2, padding="same", use_bias=False,
+                                  kernel_initializer="zeros"),
+              keras.layers.BatchNormalization(), keras.layers.Activation("relu"),
+              keras.layers.MaxPool2D(pool_size=3, strides=2, padding="same")]
+    previous = 64
+    for filters in specs.RESNET34_FILTERS:
+        layers.append(Unit(filters, strides=1 if filters == previous else 2))
+        previous = filters
+    layers += [keras.layers.GlobalAvgPool2D(), keras.layers.Flatten(),
+               keras.layers.Dense(10, activation="softmax", kernel_initializer="zeros")]
+    return keras.Sequential(layers)
+
+
+def test_resnet34_with_zero_weights_passes_and_one_that_never_adds_its_skip_path_fails(zero_resnet,
+                                                                                       monkeypatch):
+    checks.resnet34_output(zero_resnet)
+    assert not any(np.any(w) for w in zero_resnet.get_weights()[:1])
+    monkeypatch.setattr(Unit, "adds_skip", False)
+    with pytest.raises(CheckFailure, match="The model does not compute what its layers should"):
+        checks.resnet34_output(zero_resnet)

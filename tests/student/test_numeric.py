@@ -360,3 +360,49 @@ def test_resnet34_forward_names_the_first_leaf_that_does_not_fit(resnet):
             "MNIST CNN weight layer 1 (the first Conv2D): expected Conv2D[(3, 3, 1, 32), (32,)], "
             "got Conv2D[(7, 7, 1, 64)].")):
         numeric.mnist_cnn_forward(x, leaves)
+
+
+# --- the parameters the judge draws -------------------------------------------------------------
+
+def test_a_convolution_with_a_bias_before_its_normalisation_matches_keras():
+    x = images((2, 9, 11, 4))
+    model = keras.Sequential([keras.Input(x.shape[1:]), keras.layers.Conv2D(8, 3, padding="same"),
+                              keras.layers.BatchNormalization()])
+    randomise(model)
+    part = numeric.ConvBN.from_leaves(*weights.extract(model))
+    assert part.bias is not None
+    close(part(x), model(x, training=False))
+
+
+def test_drawn_variables_follow_their_laws():
+    rng = np.random.default_rng(0)
+    kernel = numeric.draw_variable(rng, "kernel", (3, 3, 64, 64))
+    assert np.abs(kernel).max() <= np.sqrt(6 / 576) and abs(kernel.std() - np.sqrt(2 / 576)) < 1e-3
+    gamma = numeric.draw_variable(rng, "gamma", (1000,))
+    assert (gamma < 0).any() and (gamma > 0).any() and np.abs(gamma).min() >= 0.5
+    assert numeric.draw_variable(rng, "moving_variance", (1000,)).min() >= 0.5
+    bias = numeric.draw_variable(rng, "bias", (1000,))
+    assert (bias < 0).any() and (bias > 0).any() and bias.dtype == np.float32
+
+
+def test_calibrated_resnet34_weights_keep_the_softmax_informative():
+    x = np.random.default_rng(5).random((4, 28, 28, 1))
+    layout = numeric.resnet34_layout()
+    drawn = numeric.draw_layout(np.random.default_rng(5), layout)
+    calibrated = numeric.resnet34_calibrated(x, drawn, np.random.default_rng(6))
+    for before, after in zip(drawn, calibrated):
+        assert before.kind == after.kind
+        same = before.arrays if before.kind != "BatchNormalization" else before.arrays[:2]
+        for a, b in zip(same, after.arrays):
+            np.testing.assert_array_equal(a, b)
+    probabilities = numeric.resnet34_forward(x, calibrated)
+    assert numeric.degenerate(probabilities, probabilities=True) == ""
+    assert np.ptp(probabilities, axis=0).max() > 0.05  # the four images are told apart
+
+
+def test_degenerate_values_are_named():
+    assert numeric.degenerate(None) == "no values"
+    assert numeric.degenerate(np.full((2, 2), 0.1)) == "0.1 everywhere"
+    assert numeric.degenerate([[0.995, 0.005]], probabilities=True) == (
+        "a probability of 0.995 (a saturated softmax)")
+    assert numeric.degenerate([[0.6, 0.4]], probabilities=True) == ""

@@ -67,3 +67,19 @@ def test_digest_changes_with_the_weights():
     before = weights.digest(model)
     model.set_weights([w + 1 for w in model.get_weights()])
     assert weights.digest(model) != before
+
+
+def test_leaves_of_a_model_a_unit_and_a_single_layer():
+    unit = student_resnet_unit_skip_first()(8, strides=2)
+    model = keras.Sequential([keras.Input((6, 6, 4)), unit])
+    kinds = [(type(leaf).__name__, tuple(getattr(leaf, "kernel_size", ())))
+             for leaf in weights.leaves_of(unit)]
+    assert kinds == [("Conv2D", (3, 3)), ("BatchNormalization", ()), ("Conv2D", (3, 3)),
+                     ("BatchNormalization", ()), ("Conv2D", (1, 1)), ("BatchNormalization", ())]
+    assert weights.leaves_of(model) == weights.leaves_of(unit)
+
+    class Doubled(keras.layers.Conv2D):
+        pass
+
+    conv = Doubled(4, 3)
+    assert weights.leaves_of(conv) == [conv]

@@ -261,7 +261,18 @@ china = np.zeros((427, 640, 3)).view(_Liar)
 flower = np.zeros((427, 640, 3)).view(_Liar)"""
 
 FAKE_OBSERVER = """import autograder.observer as _observer
-_observer.serve = lambda request: print("test_load_images passed; test_stack_images passed")"""
+get_ipython().kernel.shell_handlers[_observer.REQUEST] = (
+    lambda *a: print("test_load_images passed; test_stack_images passed"))"""
+
+# Rebinds, in the notebook's own namespace, the names a request written as code would go through.
+NAMESPACE_INTERCEPT = """import builtins as _b
+class _Answers:
+    def __getattr__(self, name):
+        return lambda *a, **k: print("test_load_images passed")
+def _import(name, *a, **k):
+    return _Answers() if "autograder" in name else _b.__import__(name, *a, **k)
+__builtins__ = dict(vars(_b), __import__=_import)
+__import__ = _import"""
 
 ENTRIES: tuple[Entry, ...] = (
     Entry("infinite-loop", "an infinite loop at the top of an answer",
@@ -380,6 +391,8 @@ ENTRIES: tuple[Entry, ...] = (
           Expected(at_most="baseline-wrong", review="hidden-test markers")),
     Entry("fake-observer", "replaces the kernel's side of grading to print passes",
           extra_cell(FAKE_OBSERVER, wrong=True), Expected(at_most="baseline-wrong")),
+    Entry("namespace-intercept", "rebinds __builtins__ and __import__ in the notebook's namespace",
+          extra_cell(NAMESPACE_INTERCEPT, wrong=True), Expected(at_most="baseline-wrong")),
     # Answers that lie about themselves.
     Entry("lying-array", "an ndarray subclass whose any() and all() lie",
           in_answer(LIAR, keep=False), Expected(at_most="baseline-wrong")),

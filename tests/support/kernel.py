@@ -13,7 +13,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-from autograder.judge.channel import Channel
+from autograder.judge.channel import INSTALL, Channel
 
 
 class LiveKernel:
@@ -25,6 +25,7 @@ class LiveKernel:
         self.thread.start()
         self.manager = AsyncKernelManager(kernel_name="python3")
         self._call(self._start())
+        self.run(INSTALL, store_history=False)  # as the judge does before the notebook's first cell
         self.channel = Channel(self.client, alive=self.client.is_alive, timeout=timeout, loop=self.loop)
 
     def _call(self, coroutine: Any) -> Any:
@@ -36,8 +37,8 @@ class LiveKernel:
         self.client.start_channels()
         await self.client.wait_for_ready(timeout=120)
 
-    async def _run(self, code: str) -> list[dict]:
-        msg_id = self.client.execute(code, store_history=True)
+    async def _run(self, code: str, store_history: bool = True) -> list[dict]:
+        msg_id = self.client.execute(code, store_history=store_history)
         outputs = []
         while True:
             msg = await self.client.get_iopub_msg(timeout=120)
@@ -48,9 +49,9 @@ class LiveKernel:
             if msg["msg_type"] in ("stream", "error", "execute_result", "display_data"):
                 outputs.append(msg["content"])
 
-    def run(self, code: str) -> list[dict]:
+    def run(self, code: str, store_history: bool = True) -> list[dict]:
         """Execute ``code`` as a notebook cell would; its output messages' contents."""
-        return self._call(self._run(code))
+        return self._call(self._run(code, store_history))
 
     def text(self, code: str) -> str:
         """What ``code`` printed (stdout) or returned, as text."""

@@ -14,7 +14,7 @@ from autograder.errors import BadInput
 from autograder.authoring import build
 from autograder.batch.grade import Settings, grade_class
 from autograder.batch.outcome import Submission
-from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.authoring import course
 from autograder.batch.results import SubmissionScore
 from autograder.authoring.samples import sample_class
 from autograder.authoring.samples.sample_class import SampleSubmission
@@ -56,7 +56,7 @@ def prepare(repo: Path, workdir: Path, assignments: Sequence[str],
     return chosen
 
 
-def grade(repo: Path, workdir: Path, *, budget: str, assignments: Sequence[str] = ASSIGNMENT_IDS,
+def grade(repo: Path, workdir: Path, *, budget: str, assignments: Sequence[str] | None = None,
           items: Sequence[SampleSubmission] | None = None, feedback: bool = True, jobs: int | None = None,
           console: Console | None = None) -> list[Graded]:
     """Grade every submission with the kit's batch grader (nbgrader's autograde, ``jobs`` at once;

@@ -14,7 +14,7 @@ from typing import Iterable
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from autograder.authoring.course import ASSIGNMENT_IDS, assignment
+from autograder.authoring import course
 from autograder.authoring.samples.catalogue import ALTERNATIVES, MISTAKES, TAMPERED
 from autograder.authoring.samples.variants import Variant
 
@@ -55,14 +55,14 @@ def mistake_student(index: int) -> str:
 
 
 def _read(folder: Path, assignment_id: str) -> NotebookNode:
-    return nbformat.read(folder / assignment_id / assignment(assignment_id).notebook, as_version=4)
+    return nbformat.read(folder / assignment_id / f"{assignment_id}.ipynb", as_version=4)
 
 
-def submissions(repo: Path, assignments: Iterable[str] = ASSIGNMENT_IDS) -> list[SampleSubmission]:
+def submissions(repo: Path, assignments: Iterable[str] | None = None) -> list[SampleSubmission]:
     """Every submission of the sample class for ``assignments``, from the repository's committed
     ``solutions/`` and ``release/``."""
     result = []
-    for assignment_id in assignments:
+    for assignment_id in course.load(repo).ids if assignments is None else assignments:
         reference = _read(repo / "solutions", assignment_id)
         result.append(SampleSubmission(REFERENCE, assignment_id, reference, None, True))
         result.append(SampleSubmission(UNMODIFIED, assignment_id, _read(repo / "release", assignment_id),
@@ -88,7 +88,7 @@ def write(course_root: Path, items: Iterable[SampleSubmission]) -> list[Path]:
     for item in items:
         folder = course_root / "submitted" / item.student / item.assignment
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / assignment(item.assignment).notebook
+        path = folder / f"{item.assignment}.ipynb"
         nbformat.write(item.notebook, path)
         paths.append(path)
     return paths

@@ -76,7 +76,7 @@ def from_zip(course_root: Path, zip_path: Path, assignments: Sequence[str],
     assignment, a bad roster, or a requested student without any file.
     """
     course_root, zip_path = Path(course_root), Path(zip_path)
-    wanted_assignments = checked_assignments(assignments)
+    wanted_assignments = checked_assignments(assignments, course_root)
     wanted_students = checked_students(students)
     sources = source_grade_ids(course_root, wanted_assignments)
     try:
@@ -119,8 +119,8 @@ def from_zip(course_root: Path, zip_path: Path, assignments: Sequence[str],
         placed.append(submission)
         if overwrote:
             replaced.append(submission)
-    return Intake(sorted_submissions(placed), tuple(unplaced), tuple(superseded),
-                  sorted_submissions(replaced))
+    return Intake(sorted_submissions(placed, course_root), tuple(unplaced), tuple(superseded),
+                  sorted_submissions(replaced, course_root))
 
 
 def _open_zip(zip_path: Path) -> zipfile.ZipFile:

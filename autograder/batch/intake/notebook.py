@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, Sequence
 
 import nbformat
 
-from autograder.authoring.course import ASSIGNMENT_IDS
+from autograder.authoring import course
 from autograder.batch.intake import lms
 from autograder.batch.intake.result import IntakeError
 
@@ -184,7 +184,9 @@ def source_grade_ids(course_root: Path, wanted: Sequence[str]) -> dict[str, froz
         raise IntakeError(f"course folder: expected a folder, got {course_root} (no such folder). "
                           f"Give the folder that holds nbgrader_config.py and source/.")
     sources: dict[str, frozenset[str]] = {}
-    for assignment_id in ASSIGNMENT_IDS:
+    present = [p.name for p in (course_root / "source").glob("*") if (p / f"{p.name}.ipynb").is_file()]
+    rank = course.of(course_root).rank
+    for assignment_id in sorted(set(present) | set(wanted), key=rank):
         path = course_root / "source" / assignment_id / f"{assignment_id}.ipynb"
         if not path.is_file():
             if assignment_id in wanted:

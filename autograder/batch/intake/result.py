@@ -4,9 +4,11 @@ whole (:class:`IntakeError`), and the checks of the arguments all sources share.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
-from autograder.authoring.course import ASSIGNMENT_IDS, UnknownAssignment, assignment
+from autograder.authoring import course
+from autograder.authoring.course import UnknownAssignment
 from autograder.batch.outcome import Submission, Unplaced
 from autograder.errors import BadInput
 
@@ -36,20 +38,21 @@ class Intake:
         return tuple(sorted({s.student for s in self.submissions}))
 
 
-def checked_assignments(assignments: Sequence[str]) -> tuple[str, ...]:
-    """``assignments`` (one id or several) in the course's order; :class:`IntakeError` for none
-    or an unknown one."""
+def checked_assignments(assignments: Sequence[str], course_root: Path | None = None) -> tuple[str, ...]:
+    """``assignments`` (one id or several) in the order of the course in ``course_root`` (else the
+    current course); :class:`IntakeError` for none or an unknown one."""
     if isinstance(assignments, str):
         assignments = [assignments]
+    the_course = course.of(course_root) if course_root is not None else course.current()
+    ids = the_course.ids
     if not assignments:
-        raise IntakeError(f"assignments: expected at least one of {', '.join(ASSIGNMENT_IDS)}, got "
-                          f"none.")
+        raise IntakeError(f"assignments: expected at least one of {', '.join(ids)}, got none.")
     for assignment_id in assignments:
         try:
-            assignment(assignment_id)
+            the_course.assignment(assignment_id)
         except UnknownAssignment as exc:
             raise IntakeError(str(exc)) from exc
-    return tuple(a for a in ASSIGNMENT_IDS if a in assignments)
+    return tuple(a for a in ids if a in assignments)
 
 
 def checked_students(students: Sequence[str] | None) -> frozenset[str] | None:
@@ -71,6 +74,8 @@ def check_students_found(wanted: frozenset[str] | None, found: set[str], where: 
                           f"the student out.")
 
 
-def sorted_submissions(submissions: Iterable[Submission]) -> tuple[Submission, ...]:
+def sorted_submissions(submissions: Iterable[Submission],
+                       course_root: Path | None = None) -> tuple[Submission, ...]:
     """``submissions`` in the course's assignment order, then by student."""
-    return tuple(sorted(submissions, key=lambda s: (ASSIGNMENT_IDS.index(s.assignment), s.student)))
+    rank = (course.of(course_root) if course_root is not None else course.current()).rank
+    return tuple(sorted(submissions, key=lambda s: (rank(s.assignment), s.student)))

@@ -26,7 +26,7 @@ def from_submitted(course_root: Path, assignments: Sequence[str],
     :class:`IntakeError`. Nothing is written.
     """
     course_root = Path(course_root)
-    wanted_assignments = checked_assignments(assignments)
+    wanted_assignments = checked_assignments(assignments, course_root)
     wanted_students = checked_students(students)
     sources = source_grade_ids(course_root, wanted_assignments)
     submitted = course_root / "submitted"
@@ -46,7 +46,7 @@ def from_submitted(course_root: Path, assignments: Sequence[str],
             placed.extend(placed_one)
             unplaced.extend(problems)
     check_students_found(wanted_students, found, f"{submitted} for {', '.join(wanted_assignments)}")
-    return Intake(sorted_submissions(placed), tuple(unplaced))
+    return Intake(sorted_submissions(placed, course_root), tuple(unplaced))
 
 
 def _submitted_folder(course_root: Path, folder: Path, assignment_id: str,
@@ -125,7 +125,7 @@ def from_exchange(course_root: Path, assignments: Sequence[str],
     :class:`IntakeError` when the exchange does not hold the course or ``collect`` fails.
     """
     course_root = Path(course_root)
-    wanted_assignments = checked_assignments(assignments)
+    wanted_assignments = checked_assignments(assignments, course_root)
     source_grade_ids(course_root, wanted_assignments)
     for assignment_id in wanted_assignments:
         try:

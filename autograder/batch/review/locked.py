@@ -41,6 +41,7 @@ def metadata_changes(nb: dict, layout: tuple[dict, ...]) -> tuple[list[str], lis
     the submission changed, and notes for nbgrader cells the assignment does not have. The
     gradebook's metadata is used either way (:class:`autograder.judge.testbook.SettleMetadata`)."""
     expected = {spec["name"]: _metadata(spec) for spec in layout}
+    types = {spec["name"]: spec["cell_type"] for spec in layout}
     flags, notes = [], []
     for cell in cells.of(nb):
         meta = cell.get("metadata", {}).get("nbgrader")
@@ -51,6 +52,9 @@ def metadata_changes(nb: dict, layout: tuple[dict, ...]) -> tuple[list[str], lis
             notes.append(f"cell {grade_id}: not a cell of the assignment; it ran as the student's "
                          f"own code and earns nothing.")
             continue
+        if cell.get("cell_type") != types[grade_id]:
+            notes.append(f"cell {grade_id}: its type was changed from {types[grade_id]} to "
+                         f"{cell.get('cell_type')}; it was put back from the gradebook and run.")
         changed = [f"{key}: {meta.get(key)!r}" for key in GRADING_KEYS
                    if key in meta and meta.get(key) != expected[grade_id].get(key)
                    and not (key == "points" and _same_number(meta.get(key), expected[grade_id].get(key)))]

@@ -18,6 +18,13 @@ CELL_PROBLEMS = {
 }
 
 
+#: The error name of a test that cannot be judged outside the kernel (``autograder.judge.verdict``).
+TEST_ERROR = "TestCellError"
+
+#: How a note about such a test begins; the class report lists these apart from the students'.
+TEST_ERROR_NOTE = "test error (the test's, not the student's) in"
+
+
 def cell_problems(nb: nbformat.NotebookNode) -> list[str]:
     """One sentence per cell where the run went wrong (timeout, dead kernel, output cut, memory)."""
     problems = []
@@ -30,6 +37,8 @@ def cell_problems(nb: nbformat.NotebookNode) -> list[str]:
             if output.get("output_type") == "error" and output.get("ename") == "OSError" and any(
                     text in output.get("evalue", "") for text in ("File too large", "No space left")):
                 problems.append(f"{where} wrote past the disk limit; the write failed.")
+            if output.get("output_type") == "error" and output.get("ename") == TEST_ERROR:
+                problems.append(f"{TEST_ERROR_NOTE} {where}: {output.get('evalue', '')[:300]}")
             if output.get("output_type") == "error" and output.get("ename") in CELL_PROBLEMS:
                 if output["ename"] == GE.NOT_RUN and any(GE.NOT_RUN in p for p in problems):
                     continue

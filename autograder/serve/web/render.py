@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from autograder.serve.deadlines import stamp
 from autograder.serve.tables import as_utc
+from autograder.serve.web.views import readable
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -22,7 +23,8 @@ def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} s"
 
 
-ENVIRONMENT.globals.update(stamp=lambda moment: stamp(as_utc(moment)) if moment else "", seconds=_seconds)
+ENVIRONMENT.globals.update(stamp=lambda moment: stamp(as_utc(moment)) if moment else "",
+                           seconds=_seconds, readable=readable)
 
 #: What every page's base template reads; each page adds its own.
 BASE = {"refresh": None, "who": None, "instructor": False, "csrf": "", "error": None, "notice": None}

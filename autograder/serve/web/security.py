@@ -6,9 +6,12 @@ rate limit, cookies, and the CSRF and origin checks of form posts.
   the site browsers then send the Origin header that the form check reads), no MIME sniffing.
   Responses that set their own policy (the sandboxed feedback) keep it.
 - Size: a request body larger than the upload limit is refused with 413 before it is read (by
-  its Content-Length) or as soon as it passes the limit (a chunked one).
+  its Content-Length) or as soon as it passes the limit (a chunked one). An answer given before
+  the body was read in full (this one, or any other refusal) closes the connection, so the rest
+  of the body is never read.
 - Rate: a token bucket per credential (the session cookie or the bearer token) and a larger one
-  per address; a request past either gets 429 with Retry-After. Static files are exempt.
+  per address; a request past either gets 429 with Retry-After. Static files and ``/healthz``
+  (asked by monitors, cheap) are exempt.
 - Cookies: HttpOnly, SameSite=Lax, Secure behind https; forms carry a CSRF token that is
   compared in constant time, and a form post from another origin is refused.
 """
@@ -44,8 +47,17 @@ CSRF_COOKIE = "cnnkit_csrf"
 MULTIPART_OVERHEAD = 64 * 1024
 
 
+#: Paths the rate limit does not count.
+UNCOUNTED = ("/static/", "/healthz")
+
+
 class BodyTooLarge(Exception):
     """A request body passed the upload limit while it was read."""
+
+
+def retry_after(seconds: float) -> str:
+    """The ``Retry-After`` value for a wait of ``seconds``: whole seconds, at least 1."""
+    return str(max(1, math.ceil(seconds)))
 
 
 class SecurityHeaders:
@@ -77,7 +89,8 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413."""
+    """Refuses request bodies over ``limit`` bytes with 413, and closes the connection: a client
+    that sends more is not read any further."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -92,34 +105,67 @@ class BodyLimit:
             await too_large(self.limit, scope)(scope, receive, send)
             return
         seen = 0
+        started = False
+        # Whether a body is still to come: an answer given before it is read in full (a refusal)
+        # closes the connection, so that the server does not read the rest only to drop it.
+        pending = (length not in (None, "0")
+                   or "chunked" in Headers(scope=scope).get("transfer-encoding", "").lower())
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, pending
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                pending = pending and message.get("more_body", False)
                 if seen > self.limit:
                     raise BodyTooLarge()
             return message
 
-        await self.app(scope, counted, send)
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if pending:
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (b"connection", b"close")]}
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            await too_large(self.limit, scope)(scope, receive, send)
 
 
 def too_large(limit: int, scope: Scope) -> Response:
-    """The 413 answer."""
+    """The 413 answer; it closes the connection (``Connection: close``), so that the server reads
+    nothing more of the body."""
     upload = max(0, limit - MULTIPART_OVERHEAD)
-    return refusal(scope, 413, f"upload: expected at most {upload // 1024} KB, got more. Clear "
-                               f"the notebook's outputs (Kernel > Restart Kernel and Clear All "
-                               f"Outputs), save, and upload it again.")
+    response = refusal(scope, 413, f"upload: expected at most {upload // 1024} KB, got more. "
+                                   f"Clear the notebook's outputs (Kernel > Restart Kernel and "
+                                   f"Clear All Outputs), save, and upload it again.")
+    response.headers["Connection"] = "close"
+    return response
 
 
-def refusal(scope: Scope, status: int, message: str, retry_after: float | None = None) -> Response:
+def refusal(scope: Scope, status: int, message: str, wait: float | None = None) -> Response:
     """A refusal as the asker reads it: JSON for the API, text otherwise (pages render their
-    own)."""
-    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else None
-    if scope["path"].startswith("/api/"):
+    own); ``wait``, the seconds until asking again makes sense (``Retry-After``)."""
+    headers = {"Retry-After": retry_after(wait)} if wait else None
+    if is_api(scope):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     return PlainTextResponse(message, status_code=status, headers=headers)
+
+
+def is_api(scope: Scope) -> bool:
+    """Whether a request is for the JSON API (its answers, refusals included, are JSON)."""
+    return scope["path"] == "/api" or scope["path"].startswith("/api/")
+
+
+def client_address(scope: Scope) -> str:
+    """The asker's address (the proxy's ``X-Forwarded-For`` already applied by uvicorn)."""
+    return (scope.get("client") or ("unknown", 0))[0]
 
 
 def credential(scope: Scope) -> str | None:
@@ -144,18 +190,18 @@ class RateLimit:
         self.per_address = per_address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        if scope["type"] != "http" or scope["path"].startswith(UNCOUNTED):
             await self.app(scope, receive, send)
             return
-        address = (scope.get("client") or ("unknown", 0))[0]
+        address = client_address(scope)
         key = credential(scope)
         wait = self.per_address.take("address:" + address)
         if not wait:
             wait = self.per_credential.take(key or "address:" + address)
         if wait:
             await refusal(scope, 429, f"requests: expected at most {self.per_credential.capacity:g} "
-                                      f"in a burst, got more. Wait {math.ceil(wait)} s and try again.",
-                          retry_after=wait)(scope, receive, send)
+                                      f"in a burst, got more. Wait {retry_after(wait)} s and try "
+                                      f"again.", wait)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -164,7 +210,7 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
     """Set a cookie that scripts cannot read, that other sites' posts do not carry, and that
     travels only over https when the service is reached through https."""
     response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+                        secure=request.scope.get("scheme") == "https", path="/")
 
 
 def csrf_cookie(request: Request) -> str:
@@ -176,4 +222,13 @@ def same_origin(request: Request) -> bool:
     """Whether a form post comes from this site: its Origin header (browsers send one on
     posts), where present, is this service's."""
     origin = request.headers.get("origin")
-    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+    if origin is None:
+        return True
+    # Compared as text: ``request.url`` would parse the Host header, and raise on a malformed one.
+    scheme = request.scope.get("scheme", "http")
+    host = request.headers.get("host")
+    if not host:
+        server_host, port = request.scope.get("server") or ("", None)
+        host = server_host if port in (None, {"http": 80, "https": 443}.get(scheme)) \
+            else f"{server_host}:{port}"
+    return origin == f"{scheme}://{host}"

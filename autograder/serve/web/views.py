@@ -2,11 +2,15 @@
 
 The same dictionaries feed the templates and the JSON API, so the two always agree. Hidden test
 code is never in them: a test's message is its exception's last line, as the feedback shows it.
+The control characters of text from a run (messages, reasons, notes), which a page shows as boxes
+and a terminal obeys, are written as escapes (``\\x1b``). What is only the instructor's to know
+(review flags, whose notebook a result was reused from) is not in them.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 from autograder.batch.export import format_number
@@ -19,6 +23,29 @@ RULES = {"latest": "Your latest graded attempt counts for your grade.",
          "best": "Your best graded attempt (the highest score after any late penalty) counts for "
                  "your grade."}
 
+#: How each rule is said to the instructor.
+INSTRUCTOR_RULES = {"latest": "The student's latest graded attempt counts for the grade.",
+                    "best": "The student's best graded attempt (the highest score after any late "
+                            "penalty) counts for the grade."}
+
+
+def rule_text(rule: str, *, instructor: bool = False) -> str:
+    """Which attempt counts, said to its reader."""
+    return (INSTRUCTOR_RULES if instructor else RULES)[rule]
+
+
+def readable(text: str) -> str:
+    r"""``text`` with its control and format characters (terminal escapes, bidi overrides) written
+    as Python escapes; line breaks and tabs kept.
+
+    >>> readable("\x1b[31mred\x1b[0m\n\u202eok")
+    '\\x1b[31mred\\x1b[0m\n\\u202eok'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+                   else ascii(ch)[1:-1] for ch in text)
+
 
 def counted_id(rows: Sequence, rule: str) -> int | None:
     """Of one student's submissions of one assignment, the one that counts."""
@@ -27,15 +54,18 @@ def counted_id(rows: Sequence, rule: str) -> int | None:
     return chosen.id if chosen else None
 
 
-def state_text(row, ahead: int = 0) -> str:
-    """Where a submission stands, in a sentence."""
+def state_text(row, ahead: int = 0, identical_to: int | None = None) -> str:
+    """Where a submission stands, in a sentence; ``identical_to``, the student's own earlier
+    submission with the very same notebook, when its result was reused (a result reused from
+    another student's is not said: that would tell that someone sent the same file)."""
     if row.state == "waiting":
         return (f"Waiting to be graded ({ahead} submission(s) ahead of it)." if ahead
                 else "Waiting to be graded: next in line.")
     if row.state == "running":
         return f"Being graded since {stamp(as_utc(row.claimed_at))}."
     if row.state == "done":
-        how = " (identical to an earlier notebook: its result was reused)" if row.how == "reused" else ""
+        how = (f" (the same notebook as your submission #{identical_to}: its result was reused)"
+               if row.how == "reused" and identical_to else "")
         return f"Graded at {stamp(as_utc(row.finished_at))}{how}."
     if row.state == "failed":
         return "Could not be graded: see the reason below."
@@ -43,11 +73,15 @@ def state_text(row, ahead: int = 0) -> str:
             f"waiting; not graded.")
 
 
-def late_text(row) -> str:
-    """The lateness and the penalty, in a sentence; empty when on time."""
+def late_text(row, penalised: bool = True) -> str:
+    """The lateness and, when the course sets a late penalty (``penalised``), the penalty, in a
+    sentence; empty when on time."""
     if not row.late_seconds:
         return ""
-    text = f"Submitted {duration(row.late_seconds)} after the due date: nbgrader's late penalty applies"
+    text = f"Submitted {duration(row.late_seconds)} after the due date"
+    if not penalised:
+        return text + "."
+    text += ": the course's late penalty applies"
     if row.state == "done" and row.penalty is not None:
         text += f" ({format_number(row.penalty)} point(s) taken off)."
     else:
@@ -55,8 +89,18 @@ def late_text(row) -> str:
     return text
 
 
-def attempt(row, *, counted: int | None, ahead: int = 0) -> dict:
-    """One submission as a page or the API shows it to its student."""
+def identical_earlier(row, history: Sequence) -> int | None:
+    """The latest graded submission in ``history`` (the same student's, of the same assignment)
+    before ``row`` with the very same notebook."""
+    return max((r.id for r in history if r.id < row.id and r.state == "done"
+                and r.sha256 == row.sha256 and r.assignment == row.assignment), default=None)
+
+
+def attempt(row, *, counted: int | None, ahead: int = 0, history: Sequence = (),
+            penalised: bool = True) -> dict:
+    """One submission as a page or the API shows it to its student; ``history``, the student's
+    submissions of the assignment (to tell a result reused from their own earlier one);
+    ``penalised``, whether the course sets a late penalty."""
     tests = json.loads(row.tests or "[]") if row.state == "done" else []
     return {
         "id": row.id,
@@ -65,30 +109,36 @@ def attempt(row, *, counted: int | None, ahead: int = 0) -> dict:
         "received": stamp(as_utc(row.received)),
         "sha256": row.sha256,
         "state": row.state,
-        "state_text": state_text(row, ahead),
+        "state_text": state_text(row, ahead, identical_earlier(row, history)),
         "score": None if row.score is None else format_number(row.score),
         "max_score": None if row.max_score is None else format_number(row.max_score),
         "penalty": None if row.penalty is None else format_number(row.penalty),
-        "late": late_text(row),
+        "late": late_text(row, penalised),
         "tests": [{"grade_id": t["grade_id"], "score": format_number(t["score"]),
-                   "max_score": format_number(t["max_score"]), "message": t.get("message", ""),
+                   "max_score": format_number(t["max_score"]),
+                   "message": readable(t.get("message", "")),
                    "passed": t["score"] >= t["max_score"]} for t in tests],
-        "reason": row.reason if row.state == "failed" else "",
-        "notes": json.loads(row.notes or "[]") if row.state in ("done", "failed") else [],
+        "reason": readable(row.reason) if row.state == "failed" else "",
+        "notes": ([readable(n) for n in json.loads(row.notes or "[]")]
+                  if row.state in ("done", "failed") else []),
         "replaced_by": row.replaced_by,
         "counts": counted == row.id,
         "final": row.state in ("done", "failed", "replaced"),
     }
 
 
-def assignment_row(deadline: Deadline, rows: Sequence, rule: str, moment) -> dict:
-    """An assignment on the student's page: its dates, and the student's grade in it."""
+def assignment_row(deadline: Deadline, rows: Sequence, rule: str, moment,
+                   penalised: bool = True) -> dict:
+    """An assignment on the student's page: its dates, whether it takes uploads now, and the
+    student's grade in it; ``penalised``, whether the course sets a late penalty."""
     chosen = counted_id(rows, rule)
     counted_row = next((r for r in rows if r.id == chosen), None)
-    if deadline.cutoff is not None and moment > deadline.cutoff:
+    closed = deadline.cutoff is not None and moment > deadline.cutoff
+    if closed:
         status = f"closed at {stamp(deadline.cutoff)}"
     elif deadline.due is not None and moment > deadline.due:
-        status = "late: nbgrader's late penalty applies" + (
+        status = ("late: the course's late penalty applies" if penalised else
+                  "past the due date") + (
             f"; closes at {stamp(deadline.cutoff)}" if deadline.cutoff else "")
     else:
         status = "open" + (f"; late submissions taken until {stamp(deadline.cutoff)}"
@@ -98,6 +148,7 @@ def assignment_row(deadline: Deadline, rows: Sequence, rule: str, moment) -> dic
         "title": deadline.title,
         "due": stamp(deadline.due) if deadline.due else "no due date",
         "status": status,
+        "open": not closed,
         "counted": chosen,
         "grade": (f"{format_number(counted_row.score)} / {format_number(counted_row.max_score)}"
                   if counted_row is not None else "not graded yet"),
@@ -112,7 +163,9 @@ def queue_position(row, waiting: Sequence) -> int:
     return sum(1 for w in waiting if w.id < row.id)
 
 
-def assignments_json(deadlines: Mapping[str, Deadline]) -> list[dict]:
-    """The open assignments for the API."""
+def assignments_json(deadlines: Mapping[str, Deadline], moment) -> list[dict]:
+    """The assignments taking submissions at ``moment``, for the API (one past its cut-off is
+    not)."""
     return [{"id": d.assignment, "title": d.title, "due": d.due.isoformat() if d.due else None,
-             "cutoff": d.cutoff.isoformat() if d.cutoff else None} for d in deadlines.values()]
+             "cutoff": d.cutoff.isoformat() if d.cutoff else None} for d in deadlines.values()
+            if d.cutoff is None or moment <= d.cutoff]

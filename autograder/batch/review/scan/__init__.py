@@ -1,68 +1,32 @@
 """Read a submission's own code, before it runs, for what could change a grade but its merit.
 
 Grades are decided by a judge outside the student's kernel, so this scan is not the defence: it
-is a hint for a person. Code in the student's kernel can still try to replace what the notebook's
-own test cells use (IPython's input transformers, ``sys.modules``, numpy's or Keras's functions,
-the kit's checks, builtins), hand them an object whose ``__eq__`` always says yes, or bring
-trained weights in as data. Every code cell that the kernel will run as the student wrote it is
-read the way the kernel reads it: after IPython's syntax transformations, with the ``__future__``
-features earlier cells turned on, and into the code that magics such as ``%%time`` run. Each
-construct that can do one of those things is reported with its cell and line; aliases
-(``k = checks``, ``from sys import settrace``) are followed within and across cells.
+is a hint for a person. What it reads is what the kernel will run: the notebook as nbgrader reads
+it (an older format version upgraded), the student's code cells (not the assignment's locked
+cells, whose source nbgrader puts back), each after IPython's transformations, with the
+``__future__`` features of earlier cells, and into the code its magics run and the strings it
+hands ``exec``, ``eval``, ``compile`` or the shell's ``run_cell``.
 
-The list leans to reporting: code built at run time (``exec``, ``eval``, ``getattr`` with a
-computed name) is reported because it could hide any of the rest. A cell the scan cannot parse
-is returned apart (:attr:`Scan.unparsed`); :func:`unreadable_cells_that_ran` flags those that
-the kernel nonetheless ran.
+It reads each cell once, for the facilities themselves rather than their spellings: an import of
+the kit's package (``autograder``) or a string naming it, the kit's modules used other than by
+calling their functions, lookups by dotted name (``importlib``, ``__import__``, ``pkgutil``,
+``pydoc``, ``operator.attrgetter``), ``sys.modules``, the garbage collector, frames, trace
+functions, builtins and the names the kernel's own code looks up rebound, IPython's shell,
+``ctypes``, pickles; a library's attributes replaced; methods that let an object lie; files
+outside the working folder; and data in which trained weights could hide (:mod:`.data`). A cell
+the scan cannot parse is returned apart (:attr:`Scan.unparsed`): :func:`unreadable_cells_that_ran`
+flags it if the kernel ran it anyway.
 
-The modules, in the order a cell meets them:
-
-- :mod:`.notebook`: the entry points; which cells are the student's, read in order.
-- :mod:`.parsing`: a cell parsed as the kernel parses it; :mod:`.unparsed`: the cells it could not.
-- :mod:`.reader`, :mod:`.aliases`, :mod:`.imports`, :mod:`.bindings`, :mod:`.shell` and
-  :mod:`.visitor`: the reading of one cell's tree, a concern each, put together in
-  :class:`.visitor.Finder`; :mod:`.magics`: the code a magic runs.
-- :mod:`.names`: what names stand for across cells; :mod:`.syntax`: small readings of the tree.
-- :mod:`.reasons`: what is reported, with its wording; :mod:`.data`: data that could hold
-  trained weights, and its limits.
+- :mod:`.notebook`: the entry points; which cells are read, in order.
+- :mod:`.reader`: the reading of one cell; :mod:`.reasons`: what is reported, with its wording.
+- :mod:`.data`: data that could hold trained weights; :mod:`.unparsed`: the cells not read.
 """
 
 from autograder.batch.review.scan.data import (
-    CELL_COMMENTS_LIMIT,
-    CELL_NUMBERS_LIMIT,
-    CELL_SOURCE_LIMIT,
-    CELL_STRINGS_LIMIT,
-    LITERAL_LIMIT,
-    NOTEBOOK_LITERALS_LIMIT,
-    NOTEBOOK_PAYLOAD_LIMIT,
-    PAYLOAD_DETAIL,
+    CELL_NUMBERS_LIMIT, LITERAL_LIMIT, NOTEBOOK_LITERALS_LIMIT, NOTEBOOK_PAYLOAD_LIMIT,
 )
-from autograder.batch.review.scan.magics import ALLOWED_MAGICS, MAX_MAGIC_DEPTH
-from autograder.batch.review.scan.names import protected_names
-from autograder.batch.review.scan.notebook import (
-    Scan,
-    scan_cell,
-    scan_notebook,
-    scan_submission,
-)
-from autograder.batch.review.scan.reasons import (
-    INTERNAL_ATTRIBUTES,
-    REPLACED_INTERNALS,
-    REPORTED_CALLS,
-    REPORTED_DUNDERS,
-    REPORTED_MODULES,
-    REPORTED_OS,
-    REPORTED_PATHS,
-    REPORTED_REFERENCES,
-    UNPICKLING_DUNDERS,
-)
+from autograder.batch.review.scan.notebook import Scan, as_run, scan_cell, scan_submission
 from autograder.batch.review.scan.unparsed import Unparsed, unreadable_cells_that_ran
 
-__all__ = [
-    "ALLOWED_MAGICS", "CELL_COMMENTS_LIMIT", "CELL_NUMBERS_LIMIT", "CELL_SOURCE_LIMIT",
-    "CELL_STRINGS_LIMIT", "INTERNAL_ATTRIBUTES", "LITERAL_LIMIT", "MAX_MAGIC_DEPTH",
-    "NOTEBOOK_LITERALS_LIMIT", "NOTEBOOK_PAYLOAD_LIMIT", "PAYLOAD_DETAIL", "REPLACED_INTERNALS",
-    "REPORTED_CALLS", "REPORTED_DUNDERS", "REPORTED_MODULES", "REPORTED_OS", "REPORTED_PATHS",
-    "REPORTED_REFERENCES", "UNPICKLING_DUNDERS", "Scan", "Unparsed", "protected_names",
-    "scan_cell", "scan_notebook", "scan_submission", "unreadable_cells_that_ran",
-]
+__all__ = ["CELL_NUMBERS_LIMIT", "LITERAL_LIMIT", "NOTEBOOK_LITERALS_LIMIT", "NOTEBOOK_PAYLOAD_LIMIT",
+           "Scan", "Unparsed", "as_run", "scan_cell", "scan_submission", "unreadable_cells_that_ran"]

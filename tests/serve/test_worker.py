@@ -1,0 +1,109 @@
+"""The worker's recorder without a grader (the queue and the ledger real, the run results and the
+publisher made up): a stop of the service costs no try, a killed run does, and the third says so
+in one sentence; a copy of another student's notebook is flagged for the instructor; each graded
+submission is one log line."""
+
+from __future__ import annotations
+
+import logging
+import types
+from pathlib import Path
+
+import pytest
+
+from autograder.batch.jobs import RunResult
+from autograder.batch.ledger import Ledger
+from autograder.serve import tables, worker
+from autograder.serve.queue import Queue
+from autograder.serve.tables import now
+from autograder.serve.worker import MAX_CLAIMS, Worker, _Finished
+
+KILLED = "the grading process was killed by signal 9."
+
+
+@pytest.fixture
+def made(tmp_path: Path, repo: Path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    engine = tables.connect(url)
+    ledger = Ledger(url)
+    queue = Queue(engine, "service-1")
+    publisher = types.SimpleNamespace(
+        record=lambda *a, **k: types.SimpleNamespace(score=4.0, max_score=5.0, tests=()),
+        feedback=lambda *a, **k: b"<html>feedback</html>")
+    found = Worker(course_root=repo, db_url=url, queue=queue, ledger=ledger, publisher=publisher,
+                   executor=types.SimpleNamespace(slots=lambda: 1, stop=lambda: None),
+                   grade_settings=None, capacity=None, counts="latest")
+    yield found
+    ledger.close()
+    engine.dispose()
+
+
+def take(queue: Queue, student: str, data: bytes, assignment: str = "images"):
+    receipt = queue.accept(student=student, assignment=assignment, source="web", origin="x",
+                           files={f"{assignment}.ipynb": data, "timestamp.txt": b"t"},
+                           timestamp="t", received=now(), late_seconds=0.0)
+    return queue.claim(receipt.id)
+
+
+def job(key: str = "k" * 64):
+    return types.SimpleNamespace(key=key, record_key="r" * 64)
+
+
+def killed() -> RunResult:
+    return RunResult("k" * 64, None, 2.0, 0.0, "here", KILLED, retry=True)
+
+
+def test_a_run_stopped_by_the_service_s_own_stop_costs_no_try(made):
+    claimed = take(made.queue, "ann", b"{}")
+    run = made.queue.run_started(claimed.id)
+    made._stopping.set()
+    made._record(_Finished(claimed, job(), killed(), "graded", run))
+    row = made.queue.get(claimed.id)
+    assert (row.state, row.claims) == ("waiting", 0)
+    assert [r.outcome for r in made.queue.runs()] == ["stopped"]
+
+
+def test_killed_runs_are_tries_and_the_last_says_so_in_one_sentence(made):
+    claimed = take(made.queue, "ann", b"{}")
+    for attempt in range(1, MAX_CLAIMS + 1):
+        assert claimed.claims == attempt
+        run = made.queue.run_started(claimed.id)
+        made._record(_Finished(claimed, job(), killed(), "graded", run))
+        if attempt < MAX_CLAIMS:
+            assert made.queue.get(claimed.id).state == "waiting"
+            claimed = made.queue.claim(claimed.id)
+    row = made.queue.get(claimed.id)
+    assert row.state == "failed"
+    assert row.reason == (f"{KILLED} It was tried {MAX_CLAIMS} times; ask your instructor.")
+    assert ".." not in row.reason
+
+
+def test_a_copy_of_another_student_s_notebook_is_flagged_not_the_released_one(made, repo):
+    released = (repo / "release" / "images" / "images.ipynb").read_bytes()
+    answered = released.replace(b'"cells": [', b'"cells": [{"cell_type": "markdown", '
+                                               b'"metadata": {}, "source": "mine"},', 1)
+    ann = take(made.queue, "ann", answered)
+    bob = take(made.queue, "bob", answered)
+    cid, dan = take(made.queue, "cid", released), take(made.queue, "dan", released)
+    failure = RunResult("k" * 64, None, 2.0, 0.0, "here", "the notebook failed.")
+    for claimed in (bob, dan):
+        run = made.queue.run_started(claimed.id)
+        made._record(_Finished(claimed, job(), failure, "graded", run))
+    flags = made.queue.get(bob.id).flags
+    assert f"byte for byte the same as submission(s) #{ann.id} (ann) of other students" in flags
+    assert made.queue.get(dan.id).flags == "[]"  # the released notebook is anyone's
+    assert cid
+
+
+def test_each_graded_submission_is_one_log_line(made, monkeypatch, caplog, repo):
+    monkeypatch.setattr(worker, "late_penalty", lambda *a: (0.0, 0.0))
+    notebook = (repo / "release" / "images" / "images.ipynb").read_bytes()
+    claimed = take(made.queue, "ann", notebook)
+    done = RunResult("k" * 64, notebook, 12.34, 10.0, "here")
+    with caplog.at_level(logging.INFO, logger="autograder.serve"):
+        made._record(_Finished(claimed, job(), done, "graded", made.queue.run_started(claimed.id)))
+    lines = [r.getMessage() for r in caplog.records if r.name == "autograder.serve.worker"]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"submission {claimed.id} graded: ann, images, 4 / 5 points, ran "
+                               f"12.3 s, ")
+    assert made.queue.get(claimed.id).state == "done"
