@@ -96,7 +96,6 @@ def plan(budget: str, assignments: Sequence[str], workers: int | None = None) ->
             n_gpus = gpus()
             chosen = max(1, min(chosen, n_gpus or 1))
             reason += f", {n_gpus} GPU(s)"
-    reason += "; TensorFlow threads: every core for a job that starts alone, shared when others run"
     return Capacity(n_cores, chosen, n_cores, reason)
 
 

@@ -329,7 +329,7 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
         to_run = batch.sort_out(jobs)
         backend = make_backend(settings, capacity)
         result.where = (backend.description if settings.scheduler else
-                        f"{backend.description}, {capacity.threads} TensorFlow thread(s) each "
+                        f"{backend.description}, up to {capacity.threads} TensorFlow thread(s) "
                         f"({capacity.reason})")
         _announce(console, settings, result.where, len(jobs), len(to_run), batch.in_order(jobs))
         result.interrupted = batch.run(backend, to_run, console)

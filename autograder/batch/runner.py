@@ -245,6 +245,7 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
             submitted = json.loads(job.files.get(notebook_name, b"{}").decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             submitted = {}
+        submitted = scan.as_run(submitted)  # the notebook nbgrader runs (an older format upgraded)
         scanned = scan.scan_submission(submitted, job.locked)
         flags = list(scanned.reports)
         for found_flags, found_notes in (locked.locked_problems(submitted, job.locked),

@@ -121,7 +121,7 @@ class Service:
             self.executor = LocalExecutor(capacity.workers)
         self.where = (f"{self.executor.description}, '{settings.budget}' budget"
                       + ("" if settings.scheduler or settings.workers == 0 else
-                         f", {capacity.threads} TensorFlow thread(s) each ({capacity.reason})"))
+                         f", up to {capacity.threads} TensorFlow thread(s) each, shared when several run ({capacity.reason})"))
         self.exports = Exports(self.queue, (settings.output or course / "grading").resolve(),
                                rule=settings.counts,
                                title=f"{self.course_name}: grading at submission time",

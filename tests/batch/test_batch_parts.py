@@ -68,7 +68,7 @@ def test_worker_plan_fits_cores_memory_and_gpus(monkeypatch: pytest.MonkeyPatch)
     assert light.workers == 5 and light.threads == training.threads == 8
     assert capacity.plan("gpu", ["resnet34"]).workers == 1
     chosen = capacity.plan("cpu", ["pooling"], workers=3)
-    assert chosen.workers == 3 and chosen.reason.startswith("set with --workers; TensorFlow threads")
+    assert chosen.workers == 3 and chosen.reason == "set with --workers" and chosen.threads == chosen.cores
     with pytest.raises(ValueError, match="--workers: expected a whole number of at least 1, got 0"):
         capacity.plan("cpu", ["pooling"], workers=0)
 

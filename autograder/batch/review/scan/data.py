@@ -1,6 +1,5 @@
 """Data a notebook carries, where a person looks for trained weights: the limits, in bytes, the
-measure of a cell's literals and comments (:class:`Data`), and the notebook's totals over its
-cells, outputs, attachments and metadata."""
+literals and comments of a cell (:class:`Data`), and the notebook's totals beside its code."""
 
 from __future__ import annotations
 
@@ -13,15 +12,11 @@ from autograder.batch.review import cells
 
 #: One string (or number) literal larger than this is reported.
 LITERAL_LIMIT = 16 * 1024
-#: String literals of one cell larger than this in all are reported.
-CELL_STRINGS_LIMIT = 64 * 1024
+#: Literals and comments of one cell larger than this in all are reported (a cell can read its
+#: own source, and its comments).
+CELL_DATA_LIMIT = 32 * 1024
 #: More numbers than this written as literals in one cell are reported.
 CELL_NUMBERS_LIMIT = 2_000
-#: Comments of one cell larger than this in all are reported (a cell can read its own source).
-CELL_COMMENTS_LIMIT = 16 * 1024
-#: A cell larger than this is reported when nothing above explains it (one that does not parse,
-#: larger than :data:`LITERAL_LIMIT`: its literals could not be counted).
-CELL_SOURCE_LIMIT = 64 * 1024
 #: Literals and comments of all the student's cells over this (weights spread over cells).
 NOTEBOOK_LITERALS_LIMIT = 128 * 1024
 #: Non-image outputs, attachments, metadata, raw and markdown text over this, in one notebook.
@@ -31,79 +26,62 @@ PAYLOAD_DETAIL = 16 * 1024
 
 
 class Data:
-    """Data literals in one cell (its magics' code included), to find trained weights."""
+    """The literals and comments of one cell (its magics' code included)."""
 
-    def __init__(self, source: int = 0) -> None:
-        self.largest: tuple[int, int, str] = (0, 0, "")  # size, line, what
-        self.strings = self.numbers = self.number_bytes = self.first_number = self.comments = 0
-        self.source = source
-        self.unread = False
-
-    def total(self) -> int:
-        """Bytes of string and number literals and comments in all."""
-        return self.strings + self.number_bytes + self.comments
+    def __init__(self) -> None:
+        self.largest = (0, 0, "")  # bytes, line, what
+        self.bytes = self.numbers = self.first_number = 0
 
     def constant(self, line: int, value: object, width: int) -> None:
-        """Count the constant ``value`` written on ``line`` in ``width`` characters (numbers by
-        how they are written, strings by their bytes, other constants not at all)."""
-        if isinstance(value, (str, bytes)):
-            size = len(value) if isinstance(value, bytes) else cells.data_size(value)
-            self.string(line, size, f"a string literal of {_kind(value)}")
-        elif isinstance(value, (int, float, complex)) and not isinstance(value, bool):
-            self.numbers += 1
-            self.number_bytes += width
-            self.first_number = self.first_number or line
-            self.largest = max(self.largest, (width, line, "a number literal"), key=lambda t: t[0])
+        """Count ``value``, written on ``line`` in ``width`` characters (a number by its width,
+        a string by its bytes, other constants not at all)."""
+        if isinstance(value, (int, float, complex)) and not isinstance(value, bool):
+            self.numbers, self.first_number = self.numbers + 1, self.first_number or line
+            self.string(line, width, "a number literal")
+        elif isinstance(value, (str, bytes)):
+            self.string(line, len(value) if isinstance(value, bytes) else cells.data_size(value),
+                        f"a string literal of {_kind(value)}")
 
     def string(self, line: int, size: int, what: str) -> None:
-        """Count text of ``size`` bytes on ``line``: a string literal, or a magic's text."""
-        self.strings += size
+        """Count ``size`` bytes of text on ``line``: a literal, or a magic's text."""
+        self.bytes += size
         self.largest = max(self.largest, (size, line, what), key=lambda t: t[0])
 
     def comments_of(self, python: str) -> None:
-        """Count the comments of ``python`` (what does not tokenize is left uncounted)."""
         try:
-            self.comments += sum(len(t.string) for t in tokenize.generate_tokens(io.StringIO(python).readline)
-                                 if t.type == tokenize.COMMENT)
+            self.bytes += sum(len(token.string) for token in tokenize.generate_tokens(
+                io.StringIO(python).readline) if token.type == tokenize.COMMENT)
         except (tokenize.TokenError, SyntaxError):
             pass
 
     def reasons(self, where: str) -> list[tuple[int, str]]:
-        """(line, reason) for each kind of data over its limit, naming ``where`` it is."""
-        found: list[tuple[int, int, str]] = []  # line, bytes, what
+        """(line, reason) if the cell carries more data than its limits, naming ``where`` it is."""
         size, line, what = self.largest
         if size > LITERAL_LIMIT:
-            found.append((line, size, f"{what} on line {line}"))
-        elif self.strings > CELL_STRINGS_LIMIT:
-            found.append((1, self.strings, "string literals"))
+            return [(line, _carries(self.bytes, f"{where}: {what} on line {line}"))]
         if self.numbers > CELL_NUMBERS_LIMIT:
-            what = f"{self.numbers:,} numbers written as literals, from line {self.first_number}"
-            found.append((self.first_number, self.number_bytes, what))
-        if self.comments > CELL_COMMENTS_LIMIT:
-            found.append((1, self.comments, "comments"))
-        if not found and self.source > (LITERAL_LIMIT if self.unread else CELL_SOURCE_LIMIT):
-            found.append((1, self.source, "text the scan could not parse" if self.unread else "code"))
-        return [(line, _carries(size, f"{where}: {what}")) for line, size, what in found]
+            found = f"{where}: {self.numbers:,} numbers written as literals, from line {self.first_number}"
+            return [(self.first_number, _carries(self.bytes, found))]
+        if self.bytes > CELL_DATA_LIMIT:
+            return [(1, _carries(self.bytes, f"{where}: its literals and comments"))]
+        return []
 
 
 def notebook_reports(nb: Mapping, literals: Mapping[str, int]) -> list[str]:
     """Reports of the data a notebook carries in all: ``literals`` maps each of the student's
-    cells (as reports name it) to the bytes of its literals and comments; the outputs,
-    attachments and metadata beside the code are read from ``nb``."""
+    cells (as reports name it) to the bytes of its literals and comments; what the notebook
+    carries beside its code (outputs, attachments, metadata) is read from ``nb``."""
     reports = []
-    total = sum(literals.values())
-    if total > NOTEBOOK_LITERALS_LIMIT:
+    if (total := sum(literals.values())) > NOTEBOOK_LITERALS_LIMIT:
         carrying = [where for where, size in literals.items() if size >= 1024]
         named = ", ".join(carrying[:5]) + (", ..." if len(carrying) > 5 else "")
         reports.append(_carries(total, f"the literals and comments of {len(carrying)} cells ({named})"))
     carried = [(cells.where(i, cells.grade_id(c)), cells.payload(c)) for i, c in enumerate(cells.of(nb))
                if isinstance(c, Mapping)]
-    metadata = nb.get("metadata") if isinstance(nb, Mapping) else None
-    if isinstance(metadata, Mapping) and metadata:
+    if isinstance(metadata := nb.get("metadata") if isinstance(nb, Mapping) else None, Mapping) and metadata:
         carried.append(("the notebook's metadata", {"metadata": cells.data_size(metadata)}))
     carried = [(where, kinds) for where, kinds in carried if kinds]
-    total = sum(sum(kinds.values()) for _, kinds in carried)
-    if total <= NOTEBOOK_PAYLOAD_LIMIT:
+    if (total := sum(sum(kinds.values()) for _, kinds in carried)) <= NOTEBOOK_PAYLOAD_LIMIT:
         return reports
     detailed = []
     for where, kinds in carried:
@@ -112,8 +90,8 @@ def notebook_reports(nb: Mapping, literals: Mapping[str, int]) -> list[str]:
             largest = [item for item in ranked[:3] if item[1] >= 1024] or ranked[:1]
             what = ", ".join(f"{kind} ({_kib(amount)} KiB)" for kind, amount in largest)
             detailed.append(_carries(sum(kinds.values()), f"{where}: {what}"))
-    return reports + (detailed or [_carries(total, f"the outputs, attachments and metadata of "
-                                                   f"{len(carried)} cells")])
+    everything = f"the outputs, attachments and metadata of {len(carried)} cells"
+    return reports + (detailed or [_carries(total, everything)])
 
 
 def _carries(size: int, place: str) -> str:
@@ -129,8 +107,6 @@ def _kind(value: str | bytes) -> str:
     if isinstance(value, bytes):
         return "bytes"
     sample = re.sub(r"\s", "", value[:4096])
-    for kind, pattern in (("hex digits", r"[0-9a-fA-F]+"), ("base64-like text", r"[A-Za-z0-9+/=_-]+"),
-                          ("numbers", r"[-+\d.,eE\[\]()]+")):
-        if sample and re.fullmatch(pattern, sample):
-            return kind
-    return "text"
+    kinds = (("hex digits", r"[0-9a-fA-F]+"), ("base64-like text", r"[A-Za-z0-9+/=_-]+"),
+             ("numbers", r"[-+\d.,eE\[\]()]+"))
+    return next((kind for kind, pattern in kinds if sample and re.fullmatch(pattern, sample)), "text")

@@ -30,47 +30,29 @@ class Unparsed:
 
 def unreadable_cells_that_ran(executed: Mapping, unparsed: Iterable[Unparsed]) -> list[str]:
     """Flags for the cells the scan could not parse but the kernel ran, read from the executed
-    notebook (after the run): ``"cell N could not be read by the review scan but ran; a person
-    should read it"``.
-
-    A cell is found again by its source. It ran if it has an execution count or an output other
-    than "not run"; it failed to parse there too if it has a ``SyntaxError``,
-    ``IndentationError`` or ``TabError`` output raised while the cell was compiled (or while a
-    magic compiled its body), not one its code raised at run time. A cell not found (nbgrader
-    put a locked cell's source back) did not run as written and is not flagged.
-    """
-    executed_cells = [c for c in executed.get("cells", []) if isinstance(c, Mapping)
-                      and c.get("cell_type") == "code"] if isinstance(executed, Mapping) else []
-    flags = []
-    for item in unparsed:
-        text = cells.normalised(item.source)
-        if any(cells.normalised(cells.source(c)) == text and _ran(c) and not _failed_to_parse(c)
-               for c in executed_cells):
-            flags.append(f"{item.where} could not be read by the review scan but ran; a person "
-                         f"should read it (the scan's parser said: {item.error.msg}, line "
-                         f"{item.error.lineno}).")
-    return flags
+    notebook. A cell is found again by its source; it ran if it has an execution count or an
+    output other than "not run", unless it failed to parse there too (a ``SyntaxError`` raised
+    while the cell, or a magic's body in it, was compiled). A cell not found (nbgrader put a
+    locked cell's source back) did not run as written."""
+    found = [c for c in cells.of(executed) if isinstance(c, Mapping) and c.get("cell_type") == "code"]
+    return [f"{item.where} could not be read by the review scan but ran; a person should read it (the "
+            f"scan's parser said: {item.error.msg}, line {item.error.lineno})." for item in unparsed
+            if any(cells.normalised(cells.source(c)) == cells.normalised(item.source) and _ran(c)
+                   and not _failed_to_parse(c) for c in found)]
 
 
 def _ran(cell: Mapping) -> bool:
-    """Whether the kernel ran the cell (its outcome aside)."""
-    if cell.get("execution_count") is not None:
-        return True
     # Imported here: the judge's executor pulls in nbgrader, which the scan itself does not need.
     from autograder.judge.guarded_execute import NOT_RUN
-    return any(not (o.get("output_type") == "error" and o.get("ename") == NOT_RUN)
-               for o in cell.get("outputs") or [] if isinstance(o, Mapping))
+    return cell.get("execution_count") is not None or any(
+        not (o.get("output_type") == "error" and o.get("ename") == NOT_RUN)
+        for o in cell.get("outputs") or [] if isinstance(o, Mapping))
 
 
 def _failed_to_parse(cell: Mapping) -> bool:
-    """Whether the kernel could not compile the cell (or a magic's body in it)."""
-    for output in cell.get("outputs") or []:
-        if not isinstance(output, Mapping) or output.get("output_type") != "error":
-            continue
-        if output.get("ename") not in ("SyntaxError", "IndentationError", "TabError"):
-            continue
-        traceback = "\n".join(str(line) for line in output.get("traceback") or [])
-        # Compiling the cell itself leaves no frames; a magic's body fails inside the magic.
-        if "most recent call last" not in traceback or "_magic(" in traceback:
-            return True
-    return False
+    """Whether the kernel could not compile the cell (or a magic's body in it): compiling the
+    cell leaves no frames in the traceback; a magic's body fails inside the magic."""
+    return any(isinstance(o, Mapping) and o.get("output_type") == "error"
+               and o.get("ename") in ("SyntaxError", "IndentationError", "TabError")
+               and ("most recent call last" not in (text := "\n".join(map(str, o.get("traceback") or [])))
+                    or "_magic(" in text) for o in cell.get("outputs") or [])
