@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import budget, data
-from autograder.judge.accuracy import Gate
-from autograder.judge.namespace import KernelData, judge_namespace
 from autograder.judge.verdict import TEST_ERROR, run_test
 from support.kernel import LiveKernel
 
@@ -83,12 +80,6 @@ def kernel():
     live.run("import numpy as np\nimport keras\nfrom autograder import checks")
     yield live
     live.close()
-
-
-@pytest.fixture(scope="module")
-def namespace():
-    truth = data.find_mnist_dir()
-    return judge_namespace(gate=Gate(budget.BUDGETS["smoke"], truth), kernel_data=KernelData(truth))
 
 
 def in_kernel(kernel: LiveKernel, source: str) -> bool:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import budget, data
-from autograder.judge.accuracy import Gate
-from autograder.judge.namespace import KernelData, judge_namespace
 from autograder.judge.verdict import NO_ANSWER, kernel_names, run_test
 from support.kernel import LiveKernel
 
@@ -21,12 +18,6 @@ def kernel():
     live.run("import numpy as np")
     yield live
     live.close()
-
-
-@pytest.fixture(scope="module")
-def namespace():
-    truth = data.find_mnist_dir()
-    return judge_namespace(gate=Gate(budget.BUDGETS["smoke"], truth), kernel_data=KernelData(truth))
 
 
 def judge(kernel: LiveKernel, namespace: dict, source: str) -> list:
