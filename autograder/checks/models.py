@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import numeric, observe
-from autograder.checks.arrays import agree
 from autograder.checks.failure import CheckFailure
 from autograder.checks.observe import ModelView
 from autograder.keras_compare import first_difference

@@ -14,7 +14,6 @@ from autograder.errors import BadInput
 from autograder.authoring import build
 from autograder.batch.grade import Settings, grade_class
 from autograder.batch.outcome import Submission
-from autograder.authoring import course
 from autograder.batch.results import SubmissionScore
 from autograder.authoring.samples import sample_class
 from autograder.authoring.samples.sample_class import SampleSubmission
