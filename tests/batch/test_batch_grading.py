@@ -100,16 +100,28 @@ def test_batch_has_references_and_mistakes(plain: dict) -> None:
 
 
 @pytest.mark.dask
-def test_dask_cluster_gives_plain_nbgrader_grades_and_routes_gpu_jobs(
+@pytest.mark.postgres
+def test_dask_workers_and_a_postgresql_gradebook_give_plain_nbgrader_grades(
         prepared: Path, plain: dict, tmp_path: Path) -> None:
-    course = _copy(prepared, tmp_path / "course")
+    """One batch proves both: the jobs run on two Dask workers (a GPU job only on the worker that
+    declares a GPU), the grades go to a PostgreSQL gradebook, and they are plain nbgrader's."""
+    course = _copy(prepared, tmp_path / "course", gradebook=False)
     subs = _submissions(course)
     env = {"CNNKIT_BUDGET": "smoke", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with dask_cluster([{"GPU": 1}, {}], env=env) as (address, pids):
-        result = grade_class(course, subs, Settings(budget="smoke", scheduler=address), _quiet())
-        assert _scores(course, subs) == plain
+    with postgres_server() as url, dask_cluster([{"GPU": 1}, {}], env=env) as (address, pids):
+        result = grade_class(course, subs, Settings(budget="smoke", scheduler=address, db_url=url),
+                             _quiet())
+        assert [o.status for o in result.outcomes] == ["graded"] * len(subs)
+        assert _scores(course, subs, url) == plain
+        # The outcomes carry what the gradebook holds.
+        assert {(o.student, o.assignment): tuple((t.grade_id, t.score, t.max_score) for t in o.tests)
+                for o in result.outcomes} == plain
+        assert not (course / "gradebook.db").exists(), "the SQLite gradebook must not be used"
         ran_on = {o.worker.rsplit(":", 1)[1] for o in result.outcomes}
         assert ran_on == {str(pid) for pid in pids}, "both Dask workers should have taken jobs"
+        # A rerun against the same server, on one local worker, executes nothing.
+        again = grade_class(course, subs, Settings(budget="smoke", workers=1, db_url=url), _quiet())
+        assert [o.status for o in again.outcomes] == ["unchanged"] * len(subs)
 
         # Under the gpu budget every job goes to the worker that declares a GPU.
         gpu_course = _copy(prepared, tmp_path / "gpu")
@@ -124,24 +136,6 @@ def test_dask_cluster_gives_plain_nbgrader_grades_and_routes_gpu_jobs(
                                                r"a GPU, got none .* --resources GPU=1"):
             grade_class(no_gpu, [s for s in _submissions(no_gpu) if s.assignment == "images"],
                         Settings(budget="gpu", scheduler=address), _quiet())
-
-
-@pytest.mark.postgres
-def test_postgresql_gradebook_gives_the_sqlite_grades(prepared: Path, plain: dict, tmp_path: Path) -> None:
-    course = _copy(prepared, tmp_path / "course", gradebook=False)
-    subs = _submissions(course)
-    with postgres_server() as url:
-        # One local worker here; the interrupt-and-resume test below grades with two.
-        result = grade_class(course, subs, Settings(budget="smoke", workers=1, db_url=url), _quiet())
-        assert [o.status for o in result.outcomes] == ["graded"] * len(subs)
-        assert _scores(course, subs, url) == plain
-        # The outcomes carry what the gradebook holds.
-        assert {(o.student, o.assignment): tuple((t.grade_id, t.score, t.max_score) for t in o.tests)
-                for o in result.outcomes} == plain
-        assert not (course / "gradebook.db").exists(), "the SQLite gradebook must not be used"
-        # A rerun against the same server executes nothing.
-        again = grade_class(course, subs, Settings(budget="smoke", workers=2, db_url=url), _quiet())
-        assert [o.status for o in again.outcomes] == ["unchanged"] * len(subs)
 
 
 def _cnnkit(course: Path, *extra: str) -> subprocess.Popen:
@@ -242,7 +236,9 @@ def test_interrupt_kill_and_resume_grade_each_submission_once(prepared: Path, pl
 
 def test_identical_resubmission_is_not_executed_again(prepared: Path, plain: dict, tmp_path: Path) -> None:
     course = _copy(prepared, tmp_path / "course")
-    subs = [s for s in _submissions(course) if s.assignment == "pooling"]
+    # The reference and one other student: the other must stay as it was.
+    subs = [s for s in _submissions(course) if s.assignment == "pooling"
+            and s.student in ("reference", "student-01")]
     grade_class(course, subs, Settings(budget="smoke", workers=2, feedback=False), _quiet())
     # The reference resubmits the same notebook later; a new student hands in a byte-identical copy.
     folder = course / "submitted" / "reference" / "pooling"
