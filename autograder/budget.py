@@ -19,12 +19,16 @@ from dataclasses import dataclass
 
 from autograder import settings, training_guard
 from autograder.errors import BadInput
+from autograder.messages import Problem
 
 #: The environment variable that names the budget in force.
 BUDGET_ENV = settings.BUDGET.name
 
 #: The models that train, by the assignment that trains them.
 MODELS = ("mnist_cnn", "resnet34")
+
+#: A batch size down to this fraction of the budget's is accepted (more, smaller steps).
+MIN_BATCH_FRACTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,44 @@ class Training:
             mode = "" if self.accuracy_mode == "inference" else ", batch statistics"
             text += f"; the grade needs a test accuracy of at least {self.min_test_accuracy:.2%}{mode}"
         return text
+
+    @property
+    def smallest_batch(self) -> int:
+        """The smallest batch size a fit may use (:data:`MIN_BATCH_FRACTION` of :attr:`batch_size`)."""
+        return max(1, int(self.batch_size * MIN_BATCH_FRACTION))
+
+    def limits(self, budget: str) -> str:
+        """The limits of this training under the budget named ``budget``, in one sentence, for
+        error messages."""
+        return (f"the '{budget}' budget allows at most {self.epochs} epoch(s) over "
+                f"{self.train_images:,} training images, a batch size of at least "
+                f"{self.smallest_batch}, and {self.valid_images:,} validation images")
+
+    def refusal(self, budget: str, record: training_guard.ModelRecord, *, epochs: int,
+                samples: int | None, batch_size: int, valid_samples: int | None) -> Problem | None:
+        """Why a fit exceeds this training under the budget named ``budget``, counting the earlier
+        fits of the same model (``record``); ``None`` if it fits."""
+        cause = (f"{self.limits(budget)}. Train with epochs=TRAINING.epochs and "
+                 "batch_size=TRAINING.batch_size on X_train[:TRAINING.train_images], validating on "
+                 "X_valid[:TRAINING.valid_images].")
+        earlier = " plus earlier fits" if record.fits else ""
+        if samples is None and record.fits_epochs + epochs > self.epochs:
+            return ("fit", f"at most {self.epochs} epoch(s) under the '{budget}' budget",
+                    f"{record.fits_epochs + epochs}{earlier}", cause)
+        if samples is not None:
+            seen = record.samples_seen + epochs * samples
+            allowed = self.epochs * self.train_images
+            if seen > allowed:
+                return ("fit", f"at most {allowed:,} training images in all (epochs x images) under "
+                               f"the '{budget}' budget", f"{seen:,} (epochs={epochs} over {samples:,} "
+                                                         f"images{earlier})", cause)
+        if batch_size < self.smallest_batch:
+            return ("fit", f"batch_size of at least {self.smallest_batch} under the '{budget}' budget",
+                    str(batch_size), cause)
+        if valid_samples is not None and valid_samples > self.valid_images:
+            return ("fit", f"at most {self.valid_images:,} validation images under the '{budget}' "
+                           "budget", f"{valid_samples:,}", cause)
+        return None
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,44 @@ are those Keras gives for a (28, 28, 1) input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from autograder.keras_compare import LayerSpec
 
 MNIST_INPUT = (28, 28, 1)
 
-#: The ResNet-34 filter list of the tutorial, one entry per residual unit.
+#: The ResNet-34 filter list of the tutorial, one entry per residual unit. The stage layout of
+#: ResNet-34 is written here only: everything else about it (:data:`RESNET34_UNITS`, the reference
+#: model, the NumPy recomputation, the messages) is derived from this list.
 RESNET34_FILTERS: tuple[int, ...] = (64,) * 3 + (128,) * 4 + (256,) * 6 + (512,) * 3
+
+
+def filters_as_written(filters: tuple[int, ...]) -> str:
+    """A filter list as the tutorial writes it, for messages.
+
+    >>> filters_as_written(RESNET34_FILTERS)
+    '[64] * 3 + [128] * 4 + [256] * 6 + [512] * 3'
+    """
+    return " + ".join(f"[{count}] * {len(list(run))}" for count, run in groupby(filters))
+
+
+def residual_units(filters: tuple[int, ...], channels: int) -> tuple[tuple[int, int, int], ...]:
+    """``(input channels, filters, strides)`` of each residual unit of a filter list whose first
+    unit receives ``channels`` channels: strides 2 where the filter count changes, 1 elsewhere.
+
+    >>> residual_units((64, 64, 128), 64)
+    ((64, 64, 1), (64, 64, 1), (64, 128, 2))
+    """
+    units, previous = [], channels
+    for count in filters:
+        units.append((previous, count, 1 if count == previous else 2))
+        previous = count
+    return tuple(units)
+
+
+#: ``(input channels, filters, strides)`` of each residual unit of ResNet-34 (the stem before
+#: the units gives 64 channels).
+RESNET34_UNITS: tuple[tuple[int, int, int], ...] = residual_units(RESNET34_FILTERS, 64)
 
 
 @dataclass(frozen=True)
@@ -83,13 +114,11 @@ def _resnet34_layers() -> tuple[LayerSpec, ...]:
         LayerSpec("MaxPooling2D", {"pool_size": (3, 3), "strides": (2, 2), "padding": "same"},
                   (7, 7, 64), 0),
     ]
-    side, previous = 7, 64
-    for filters in RESNET34_FILTERS:
-        strides = 1 if filters == previous else 2
+    side = 7
+    for _, filters, strides in RESNET34_UNITS:
         side = -(-side // strides)
         layers.append(LayerSpec("ResidualUnit", {"filters": filters, "strides": strides},
                                 (side, side, filters)))
-        previous = filters
     layers += [
         LayerSpec("GlobalAveragePooling2D", {}, (512,), 0),
         LayerSpec("Flatten", {}, (512,), 0),
@@ -107,8 +136,8 @@ RESNET34 = ModelSpec(
         ("*", "kind"): "The model starts with Conv2D, BatchNormalization, Activation(\"relu\") and "
                        "MaxPool2D, then has one ResidualUnit per filter count, then "
                        "GlobalAvgPool2D, Flatten and Dense.",
-        ("*", "count"): "ResNet-34 has 4 layers before the residual units, 16 residual units "
-                        "([64] * 3 + [128] * 4 + [256] * 6 + [512] * 3) and 3 layers after them.",
+        ("*", "count"): f"ResNet-34 has 4 layers before the residual units, {len(RESNET34_FILTERS)} "
+                        f"residual units ({filters_as_written(RESNET34_FILTERS)}) and 3 layers after them.",
         ("Conv2D", "kernel_size"): "The first convolution is 7x7: Conv2D(64, 7, strides=2, ...).",
         ("Conv2D", "strides"): "The first convolution uses strides=2.",
         ("Conv2D", "use_bias"): "The first convolution uses use_bias=False: the "
@@ -118,10 +147,11 @@ RESNET34 = ModelSpec(
         ("MaxPooling2D", "pool_size"): "Use MaxPool2D(pool_size=3, strides=2, padding=\"same\").",
         ("MaxPooling2D", "strides"): "Use MaxPool2D(pool_size=3, strides=2, padding=\"same\").",
         ("MaxPooling2D", "padding"): "Use MaxPool2D(pool_size=3, strides=2, padding=\"same\").",
-        ("ResidualUnit", "filters"): "The filter counts follow "
-                                     "[64] * 3 + [128] * 4 + [256] * 6 + [512] * 3.",
-        ("ResidualUnit", "strides"): "Use strides=2 only where the filter count changes "
-                                     "(64 to 128, 128 to 256, 256 to 512), strides=1 elsewhere.",
+        ("ResidualUnit", "filters"): f"The filter counts follow {filters_as_written(RESNET34_FILTERS)}.",
+        ("ResidualUnit", "strides"): "Use strides=2 only where the filter count changes ("
+                                     + ", ".join(f"{c_in} to {filters}" for c_in, filters, strides
+                                                 in RESNET34_UNITS if strides == 2)
+                                     + "), strides=1 elsewhere.",
         ("Dense", "activation"): 'The last layer needs activation="softmax".',
         ("Dense", "units"): "The last layer has one unit per digit: 10.",
         ("*", "output shape"): "Check the strides of this layer and the ones before it.",

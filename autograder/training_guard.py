@@ -11,22 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from autograder.checks.failure import failure_message
+from autograder.messages import Problem, failure_message
 from autograder.weights import digest
-
-if TYPE_CHECKING:  # the budget imports this module to install the guard
-    from autograder.budget import Training
-
-#: A reason a training run is disqualified: (what, expected, got, likely cause), the parts of a
-#: check failure.
-Problem = tuple[str, str, str, str]
-
-#: A batch size down to this fraction of the budget's is accepted (more, smaller steps).
-MIN_BATCH_FRACTION = 0.25
 
 
 class BudgetExceeded(RuntimeError):
@@ -69,6 +59,15 @@ class ModelRecord:
     def samples_seen(self) -> int:
         """Training images processed over all fits (epochs times images)."""
         return sum(f.epochs * f.samples for f in self.fits)
+
+
+class Limits(Protocol):
+    """What the guard holds fits to: :class:`autograder.budget.Training`, which knows its rules
+    (this module never imports the budget, which imports it to install the guard)."""
+
+    def refusal(self, budget: str, record: ModelRecord, *, epochs: int, samples: int | None,
+                batch_size: int, valid_samples: int | None) -> Problem | None:
+        """Why this fit exceeds the limits, counting ``record``'s earlier fits; ``None`` if it fits."""
 
 
 #: Records by ``id(model)``; the model objects are kept alive beside them.
@@ -135,42 +134,9 @@ def _row_key(row: np.ndarray) -> bytes:
     return np.clip(np.rint(np.asarray(row, dtype=np.float64) * 255), 0, 255).astype(np.uint8).tobytes()
 
 
-def limits_message(training: Training, budget: str) -> str:
-    """The budget's limits in one sentence, for error messages."""
-    return (f"the '{budget}' budget allows at most {training.epochs} epoch(s) over "
-            f"{training.train_images:,} training images, a batch size of at least "
-            f"{max(1, int(training.batch_size * MIN_BATCH_FRACTION))}, and {training.valid_images:,} "
-            f"validation images")
-
-
-def check_request(training: Training, budget: str, record: ModelRecord, *, epochs: int,
-                  samples: int | None, batch_size: int, valid_samples: int | None) -> Problem | None:
-    """Why this fit exceeds the budget, counting earlier fits of the same model; ``None`` if it fits."""
-    cause = (f"{limits_message(training, budget)}. Train with epochs=TRAINING.epochs and "
-             "batch_size=TRAINING.batch_size on X_train[:TRAINING.train_images], validating on "
-             "X_valid[:TRAINING.valid_images].")
-    earlier = " plus earlier fits" if record.fits else ""
-    if samples is None and record.fits_epochs + epochs > training.epochs:
-        return ("fit", f"at most {training.epochs} epoch(s) under the '{budget}' budget",
-                f"{record.fits_epochs + epochs}{earlier}", cause)
-    if samples is not None:
-        seen = record.samples_seen + epochs * samples
-        allowed = training.epochs * training.train_images
-        if seen > allowed:
-            return ("fit", f"at most {allowed:,} training images in all (epochs x images) under the "
-                           f"'{budget}' budget", f"{seen:,} (epochs={epochs} over {samples:,} images{earlier})",
-                    cause)
-    smallest = max(1, int(training.batch_size * MIN_BATCH_FRACTION))
-    if batch_size < smallest:
-        return ("fit", f"batch_size of at least {smallest} under the '{budget}' budget", str(batch_size), cause)
-    if valid_samples is not None and valid_samples > training.valid_images:
-        return ("fit", f"at most {training.valid_images:,} validation images under the '{budget}' budget",
-                f"{valid_samples:,}", cause)
-    return None
-
-
-def install(training: Training, budget: str) -> None:
-    """Wrap ``keras.Model.fit`` so that every fit in this kernel is held to ``training``."""
+def install(training: Limits, budget: str) -> None:
+    """Wrap ``keras.Model.fit`` so that every fit in this kernel is held to ``training`` (the
+    :class:`~autograder.budget.Training` of the budget named ``budget``)."""
     import keras
 
     _STATE["training"], _STATE["budget"] = training, budget
@@ -188,9 +154,9 @@ def install(training: Training, budget: str) -> None:
         valid_samples = _length(validation[0]) if isinstance(validation, (tuple, list)) and validation else None
         if kwargs.get("validation_split"):
             valid_samples = int((samples or 0) * kwargs["validation_split"])
-        problem = check_request(_STATE["training"], _STATE["budget"], record, epochs=int(epochs),
-                                samples=samples, batch_size=int(batch_size or 32),
-                                valid_samples=valid_samples)
+        problem = _STATE["training"].refusal(_STATE["budget"], record, epochs=int(epochs),
+                                             samples=samples, batch_size=int(batch_size or 32),
+                                             valid_samples=valid_samples)
         if problem:
             record.refused.append(problem)
             raise BudgetExceeded(failure_message(*problem))

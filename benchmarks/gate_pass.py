@@ -9,7 +9,7 @@ the judge's figure (the tolerance of ``checks.reported_accuracy``).
 For each model it trains the reference briefly (``--train-images`` images, one epoch, the cpu
 budget's batch size), then alternates, ``--repeats`` times:
 
-* the gate's process, ``autograder.judge.accuracy.measure`` (python -I, TensorFlow imported
+* the gate's process, ``autograder.judge.gate.measure`` (python -I, TensorFlow imported
   afresh, the weights in the reference architecture, the 10,000 test and 5,000 validation images
   once each, twice where the budget measures with batch statistics);
 * the judge's NumPy forward pass, in this process, on ``--numpy-images`` test images, scaled to
@@ -63,7 +63,7 @@ def side_by_side(model_kind: str, model, repeats: int, numpy_images: int) -> dic
     """Seconds of each way, alternating, ``repeats`` times."""
     from autograder import budget, data, weights
     from autograder.checks import numeric
-    from autograder.judge import accuracy
+    from autograder.judge import gate
 
     truth = data.find_mnist_dir()
     mode = budget.BUDGETS["cpu"].training(model_kind).accuracy_mode
@@ -75,7 +75,7 @@ def side_by_side(model_kind: str, model, repeats: int, numpy_images: int) -> dic
                                        "before: kernel's second pass, predict": []}
     for _ in range(repeats):
         seconds["gate process (TensorFlow), one pass"].append(
-            timed(lambda: accuracy.measure(leaves, model_kind, mode, truth)))
+            timed(lambda: gate.measure(leaves, model_kind, mode, truth)))
         part = timed(lambda: [forward(test[i:i + 100], leaves) for i in range(0, numpy_images, 100)])
         seconds["judge, NumPy, one pass (scaled)"].append(part * PASS_IMAGES / numpy_images)
         seconds["before: kernel's second pass, predict"].append(
@@ -88,13 +88,13 @@ def side_by_side(model_kind: str, model, repeats: int, numpy_images: int) -> dic
 def agreement(model_kind: str, model) -> dict[str, float]:
     """``evaluate`` in this process against the judge's one pass, on the same weights."""
     from autograder import budget, data, weights
-    from autograder.judge import accuracy
+    from autograder.judge import gate
 
     truth = data.find_mnist_dir()
     table = data.read_table(truth / "test.csv.gz")
     x, y = table[:, 1:].reshape(-1, 28, 28, 1) / 255, table[:, 0]  # as the notebook prepares them
     training = budget.BUDGETS["cpu"].training(model_kind)
-    found = accuracy.measure(weights.extract(model), model_kind, training.accuracy_mode, truth)
+    found = gate.measure(weights.extract(model), model_kind, training.accuracy_mode, truth)
     evaluated = float(model.evaluate(x, y, batch_size=training.evaluate_batch_size, verbose=0)[1])
     own = np.asarray(model.predict(x, batch_size=training.evaluate_batch_size, verbose=0)).argmax(-1)
     return {"evaluate": evaluated, "judge": found.accuracy_on(y),

@@ -62,7 +62,7 @@ def one_run(budget_name: str, model_name: str, seed: int, mistake: str | None) -
 
     from autograder import budget, data, weights
     from autograder.data import load_mnist_test
-    from autograder.judge import gate
+    from autograder.judge import measure as process
 
     training = budget.BUDGETS[budget_name].training(model_name)
     keras.utils.set_random_seed(seed)
@@ -82,10 +82,10 @@ def one_run(budget_name: str, model_name: str, seed: int, mistake: str | None) -
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "weights.npz"
         weights.save(model, path)
-        measured = gate.measure(model_name, path, training.accuracy_mode, data.find_mnist_dir())
+        measured = process.measure(model_name, path, training.accuracy_mode, data.find_mnist_dir())
     return {"budget": budget_name, "model": model_name, "seed": seed, "mistake": mistake or "",
             "seconds": seconds, "test": measured["test_accuracy"], "valid": measured["valid_accuracy"],
-            "own_inference_test": gate.accuracy(model, test_images, test_labels, "inference")}
+            "own_inference_test": process.accuracy(model, test_images, test_labels, "inference")}
 
 
 def run_in_process(args: tuple) -> dict | None:

@@ -31,8 +31,9 @@ from autograder.authoring import course
 #: The student kit's files, relative to the ``autograder`` package folder. Everything else of
 #: the package stays with the instructor and the graders.
 STUDENT_FILES: tuple[str, ...] = (
-    "__init__.py", "_quiet.py", "errors.py", "settings.py", "budget.py", "training_guard.py", "data.py",
-    "specs.py", "keras_compare.py", "weights.py", "wire.py", "plain.py", "observer.py", "checks",
+    "__init__.py", "_quiet.py", "errors.py", "messages.py", "settings.py", "budget.py",
+    "training_guard.py", "data.py", "specs.py", "keras_compare.py", "weights.py", "wire.py",
+    "plain.py", "kernel_answers.py", "checks",
 )
 
 #: The distribution's name on a package index, and what it needs.

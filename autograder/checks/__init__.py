@@ -10,7 +10,7 @@ under grading, on observations the judge asks the kernel for (``autograder.judge
 """
 
 from autograder.checks.arrays import as_array, between, close, equal, floating, part_of, shape
-from autograder.checks.failure import CheckFailure, failure_message
+from autograder.checks.failure import CheckFailure
 from autograder.checks.figures import shows_images
 from autograder.checks.layers import (
     conv2d,
@@ -39,6 +39,7 @@ from autograder.checks.residual import (
     resnet34_output,
     resnet34_parameters,
 )
+from autograder.messages import failure_message
 
 __all__ = [
     "CheckFailure",

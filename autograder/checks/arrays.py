@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import observe
-from autograder.checks.failure import CheckFailure, describe
+from autograder.checks.failure import CheckFailure
 from autograder.checks.observe import ArrayView, ValueView
+from autograder.messages import describe
 
 #: Python types whose values have no shape, for the message of :func:`shape`.
 _SCALARS = ("int", "float", "bool", "complex")

@@ -18,8 +18,9 @@ import numpy as np
 
 from autograder.checks import numeric, observe
 from autograder.checks.arrays import agree, shape
-from autograder.checks.failure import CheckFailure, describe
+from autograder.checks.failure import CheckFailure
 from autograder.checks.observe import ArrayView, LayerView
+from autograder.messages import describe
 
 #: Seed of the probe inputs at home, so that a failure reproduces.
 PROBE_SEED = 1234

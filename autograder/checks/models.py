@@ -8,9 +8,11 @@ import numpy as np
 
 from autograder.checks import numeric, observe
 from autograder.checks.failure import CheckFailure
+from autograder.checks.layers import judge_output, set_drawn, weights_as_set
 from autograder.checks.observe import ModelView
 from autograder.keras_compare import first_difference
 from autograder.specs import MNIST_INPUT, ModelSpec
+from autograder.weights import VARIABLE_ORDER, LeafWeights
 
 #: Images of the probe batch of :func:`model_output`, and its seed at home.
 PROBE_IMAGES = 4
@@ -67,9 +69,6 @@ def model_output(model: Any, spec: ModelSpec) -> None:
     network computes with those weights, in inference mode: every layer in its place, with its
     activation. Its own weights decide nothing (all zeros would make every network alike), and
     it gets them back afterwards, to be trained."""
-    from autograder.checks.layers import judge_output, set_drawn, weights_as_set
-    from autograder.weights import VARIABLE_ORDER, LeafWeights
-
     _model(spec.name, model)
     x = observe.draw((PROBE_IMAGES, *MNIST_INPUT), fresh=observe.is_remote(model), seed=PROBE_SEED,
                      low=0.0, high=1.0)

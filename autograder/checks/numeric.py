@@ -29,8 +29,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
-from autograder.checks.failure import failure_message
-from autograder.specs import RESNET34_FILTERS
+from autograder.messages import failure_message
+from autograder.specs import RESNET34_UNITS
 
 if TYPE_CHECKING:
     # Only for annotations: autograder.weights imports the checks package, which imports this.
@@ -597,22 +597,12 @@ def mnist_cnn_layout(input_shape: Sequence[int] = (28, 28, 1)) -> list[LeafLayou
             LeafLayout("Dense", ((128, 10), (10,)), "the output Dense layer")]
 
 
-def _resnet34_units() -> list[tuple[int, int, int]]:
-    """``(input channels, filters, strides)`` of each residual unit: strides 2 where the filter
-    count changes."""
-    units, previous = [], 64
-    for filters in RESNET34_FILTERS:
-        units.append((previous, filters, 1 if filters == previous else 2))
-        previous = filters
-    return units
-
-
 def resnet34_layout(input_shape: Sequence[int] = (28, 28, 1)) -> list[LeafLayout]:
     """The canonical weights of the tutorial's ResNet-34 (73 leaves) for images of ``input_shape``:
 
     1. Conv2D ``(7, 7, c, 64)`` (no bias), then its BatchNormalization (gamma, beta, moving mean,
        moving variance, each ``(64,)``);
-    2. per residual unit, filters ``[64] * 3 + [128] * 4 + [256] * 6 + [512] * 3``: the first 3x3
+    2. per residual unit (:data:`autograder.specs.RESNET34_UNITS`, filters ``f``): the first 3x3
        Conv2D ``(3, 3, c_in, f)``, its BatchNormalization, the second 3x3 Conv2D ``(3, 3, f, f)``,
        its BatchNormalization, and in the three units with strides 2 the 1x1 projection
        ``(1, 1, c_in, f)`` and its BatchNormalization (convolutions without bias, normalisations
@@ -626,7 +616,7 @@ def resnet34_layout(input_shape: Sequence[int] = (28, 28, 1)) -> list[LeafLayout
     channels = _input_shape(input_shape)[2]
     stem = "the first Conv2D"
     layout = [_conv_leaf(7, channels, 64, stem, bias=False), _norm_leaf(64, stem)]
-    for number, (c_in, filters, strides) in enumerate(_resnet34_units(), start=1):
+    for number, (c_in, filters, strides) in enumerate(RESNET34_UNITS, start=1):
         unit = f"residual unit {number} ({filters} filters, strides {strides})"
         convs = [(3, c_in, f"the first 3x3 Conv2D of {unit}"),
                  (3, filters, f"the second 3x3 Conv2D of {unit}")]
@@ -696,8 +686,8 @@ def mnist_cnn_forward(x: ArrayLike, weights: Sequence[LeafWeights]) -> np.ndarra
 def resnet34_forward(x: ArrayLike, weights: Sequence[LeafWeights], *,
                      epsilon: float = 1e-3) -> np.ndarray:
     """The tutorial's ResNet-34 in inference mode: Conv2D(64, 7, strides=2, same, no bias),
-    BatchNormalization, ReLU, MaxPool2D(3, strides=2, same), 16 :func:`residual_unit` (filters
-    ``[64] * 3 + [128] * 4 + [256] * 6 + [512] * 3``, strides 2 where the count changes),
+    BatchNormalization, ReLU, MaxPool2D(3, strides=2, same), 16 :func:`residual_unit`
+    (:data:`autograder.specs.RESNET34_UNITS`),
     GlobalAvgPool2D, Flatten, Dense(10, softmax).
 
     Args:
@@ -735,7 +725,7 @@ def _resnet34(x: ArrayLike, weights: Sequence[LeafWeights], *, epsilon: float,
 
     z = relu(conv_bn()(x, strides=2, epsilon=epsilon))
     z = max_pool2d(z, 3, strides=2, padding="same")
-    for _, _, strides in _resnet34_units():
+    for _, _, strides in RESNET34_UNITS:
         main = [conv_bn(), conv_bn()]
         skip = conv_bn() if strides > 1 else None
         z = residual_unit(z, strides=strides, main=main, skip=skip, epsilon=epsilon)

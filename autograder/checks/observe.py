@@ -9,7 +9,7 @@ output of the student's object on an input the check chose — and decides from 
 * Under grading the answer lives in the student's sandboxed kernel and the check runs in the
   judge, a trusted process that runs no student code. There the answer is a :class:`Remote`:
   the same ``observe`` functions send a request to the kernel, which answers with the same
-  ``live_*`` functions (:mod:`autograder.observer`), and the judge decodes plain arrays and JSON
+  ``live_*`` functions (:mod:`autograder.kernel_answers`), and the judge decodes plain arrays and JSON
   (:mod:`autograder.wire`). Whatever the kernel reports is an observation, never a
   verdict: patching the kernel changes what it says, not how it is judged.
 
@@ -24,9 +24,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from autograder import training_guard
 from autograder.wire import view
 
-#: Arrays up to this many bytes are observed whole; larger ones by rows the observer draws.
+#: Arrays up to this many bytes are observed whole; larger ones by rows the kernel draws.
 WHOLE_ARRAY_BYTES = 64 * 2**20
 
 #: How many rows of a large array are observed.
@@ -114,9 +115,9 @@ class ArrayView:
     rows: np.ndarray | None = None
     """Indices along the first axis of the rows in :attr:`values`; None for the whole array."""
     low: float | None = None
-    """The smallest element of the whole array (as the observer reports it)."""
+    """The smallest element of the whole array (as the kernel reports it)."""
     high: float | None = None
-    """The largest element of the whole array (as the observer reports it)."""
+    """The largest element of the whole array (as the kernel reports it)."""
 
     @property
     def is_array(self) -> bool:
@@ -654,7 +655,7 @@ def live_figure(value: Any) -> FigureView:
 
 def live_training(model_value: Any) -> TrainingView | None:
     """:func:`training` for a model in this process."""
-    from autograder import training_guard, weights
+    from autograder import weights
 
     record = training_guard.record_of(model_value)
     if record is None:

@@ -1,9 +1,9 @@
 """The judge's line to the student's kernel: one request, one observation.
 
-A request is a shell message of the kit's own type (:data:`autograder.observer.REQUEST`), answered
-by the handler :func:`autograder.observer.install` registered before the notebook's first cell:
-no code is executed for it, so nothing of it passes through the notebook's namespace or input
-history. The answer is the ``display_data`` message the handler publishes on IOPub, its arrays as
+A request is a shell message of the kit's own type (:data:`autograder.kernel_answers.REQUEST`),
+answered by the handler :func:`autograder.kernel_answers.install` registered before the notebook's
+first cell: no code is executed for it, so nothing of it passes through the notebook's namespace
+or input history. The answer is the ``display_data`` message the handler publishes on IOPub, its arrays as
 raw buffers. The judge reads nothing else from the kernel:
 outputs the student's code prints meanwhile are dropped, and an answer that is missing, late,
 malformed or too large is a :class:`ChannelError`, never a pass.
@@ -21,10 +21,10 @@ import time
 from typing import Any, Awaitable, Callable
 
 from autograder import wire
-from autograder.observer import MIME, REQUEST
+from autograder.kernel_answers import MIME, REQUEST
 
 #: The code that installs the request handler in a fresh kernel, before any cell of the notebook.
-INSTALL = "__import__('autograder.observer', fromlist=['install']).install()"
+INSTALL = "__import__('autograder.kernel_answers', fromlist=['install']).install()"
 
 #: The most bytes one answer may carry (ResNet-34's weights are about 85 MB).
 MAX_ANSWER_BYTES = 512 * 2**20

@@ -34,7 +34,7 @@ from autograder import budget as budgets
 from autograder import data, settings
 from autograder.authoring import course_checks
 from autograder.judge import verdict
-from autograder.judge.accuracy import Gate
+from autograder.judge.gate import Gate
 from autograder.judge.channel import INSTALL, Channel
 from autograder.judge.guarded_execute import GuardedExecute, error_output
 from autograder.judge.namespace import KernelData, judge_namespace
@@ -92,7 +92,7 @@ class JudgedExecute(GuardedExecute):
     async def _install(self) -> None:
         """Register the kernel's request handler before the notebook's first cell runs, so that
         nothing the student's code does afterwards can intercept the judge's requests by assigning
-        a name (:func:`autograder.observer.install`)."""
+        a name (:func:`autograder.kernel_answers.install`)."""
         self._installed = True
         msg_id = self.kc.execute(INSTALL, silent=True, store_history=False, allow_stdin=False)
         reply = await self.async_wait_for_reply(msg_id)

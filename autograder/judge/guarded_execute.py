@@ -33,7 +33,9 @@ OUTPUT_CUT = "OutputLimit"
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
-    """An error output as nbclient would write it."""
+    """An error output as nbclient would write it, with a one-line traceback: how the kit writes
+    into a cell what went wrong (here, and for a test cell the judge ran,
+    :mod:`autograder.judge.verdict`)."""
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
                         traceback=[f"{ename}: {evalue}"])
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from autograder import checks, data, specs
-from autograder.judge.accuracy import Gate
+from autograder.judge.gate import Gate
 from autograder.judge.keras_names import stand_ins
 
 

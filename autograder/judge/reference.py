@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.specs import RESNET34_FILTERS
+from autograder.specs import RESNET34_UNITS
 
 
 def mnist_cnn() -> Any:
@@ -77,10 +77,8 @@ def resnet34() -> Any:
     model.add(keras.layers.BatchNormalization())
     model.add(keras.layers.Activation("relu"))
     model.add(keras.layers.MaxPool2D(pool_size=3, strides=2, padding="same"))
-    previous = 64
-    for filters in RESNET34_FILTERS:
-        model.add(unit(filters, strides=1 if filters == previous else 2))
-        previous = filters
+    for _, filters, strides in RESNET34_UNITS:
+        model.add(unit(filters, strides=strides))
     model.add(keras.layers.GlobalAvgPool2D())
     model.add(keras.layers.Flatten())
     model.add(keras.layers.Dense(10, activation="softmax"))

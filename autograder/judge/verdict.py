@@ -23,6 +23,7 @@ from autograder.checks import observe
 from autograder.checks.failure import CheckFailure
 from autograder.judge import proxy
 from autograder.judge.channel import Channel, ChannelError
+from autograder.judge.guarded_execute import error_output
 
 #: The error name a test cell gets when the kernel gave no usable answer.
 NO_ANSWER = "NoAnswer"
@@ -40,12 +41,6 @@ class Verdict:
     """The cell's outputs: empty when it passed, one error otherwise."""
     kernel_died: bool = False
     """True when the kernel died while the judge was asking it."""
-
-
-def error_output(ename: str, evalue: str) -> NotebookNode:
-    """An error output as nbclient would write it, with a one-line traceback."""
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"{ename}: {evalue}"])
 
 
 def kernel_names(tree: ast.AST, known: dict[str, Any]) -> list[str]:

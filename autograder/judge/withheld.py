@@ -7,7 +7,7 @@ its own so that the notebook's ``data.mnist_dir()`` checks pass. The notebook ru
 ``X_test`` holds the real test images and ``evaluate`` runs, but on the placeholders, so the
 accuracy it prints there means nothing, and no route of training on the test labels exists in
 the kernel. The judge measures the trained weights on the real labels, outside
-(:mod:`autograder.judge.accuracy`), and on these placeholders too, for the check that the
+(:mod:`autograder.judge.gate`), and on these placeholders too, for the check that the
 ``test_accuracy`` a notebook reports is what ``evaluate`` measured on the data the kernel had.
 """
 

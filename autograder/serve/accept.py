@@ -1,5 +1,5 @@
-"""Taking a submission into the queue, from the web or the exchange: the checks of
-:mod:`.checks`, then :meth:`.queue.Queue.accept`.
+"""Taking a submission into the queue, from the web or the exchange: the admission rules of
+:mod:`.admission`, then :meth:`.queue.Queue.accept`.
 
 Accepting is serialised in the service (one lock), so that the attempt limit holds when one
 student's uploads arrive at the same moment.
@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder.batch.intake import TIMESTAMP_FORMAT
-from autograder.serve import checks
-from autograder.serve.checks import NotebookCheck, Refusal
+from autograder.serve import admission
+from autograder.serve.admission import NotebookCheck, Refusal
 from autograder.serve.deadlines import Deadlines
 from autograder.serve.policy import HOUR
 from autograder.serve.queue import Queue, Receipt, notebook_name
@@ -37,17 +37,17 @@ class Acceptor:
     def upload(self, student: str, assignment_id: str | None, filename: str | None,
                data: bytes) -> Receipt:
         """Queue a notebook uploaded by ``student`` (signed in) for ``assignment_id``; raise
-        :class:`~.checks.Refusal` when it is not taken."""
+        :class:`~.admission.Refusal` when it is not taken."""
         moment = now()
-        checks.check_file_name(filename)
-        deadline = checks.check_assignment(self.deadlines, assignment_id)
+        admission.check_file_name(filename)
+        deadline = admission.check_assignment(self.deadlines, assignment_id)
         if len(data) > self.max_upload:
-            limit, size = checks.sizes(self.max_upload, len(data))
+            limit, size = admission.sizes(self.max_upload, len(data))
             raise Refusal(413, f"file: expected at most {limit}, got {size}. Clear the outputs "
                                f"(Kernel > Restart Kernel and Clear All Outputs), save, and upload "
                                f"again.")
         self.notebooks.check(data, deadline.assignment)
-        checks.check_deadline(deadline, moment)
+        admission.check_deadline(deadline, moment)
         files = {notebook_name(deadline.assignment): data,
                  "timestamp.txt": moment.strftime(TIMESTAMP_FORMAT).encode("utf-8")}
         return self._queue(student, deadline.assignment, source="web",
@@ -58,7 +58,7 @@ class Acceptor:
     def exchange(self, *, folder: str, student: str, assignment_id: str, submitted: datetime,
                  timestamp: str, files: Mapping[str, bytes], secret: str) -> Receipt:
         """Queue a submission from the exchange's inbound ``folder`` (``nbgrader submit`` wrote
-        it at ``submitted``); raise :class:`~.checks.Refusal` when it is not taken."""
+        it at ``submitted``); raise :class:`~.admission.Refusal` when it is not taken."""
         deadline = self.deadlines.get(assignment_id)
         if deadline is None:
             raise Refusal(404, f"assignment: expected one of {', '.join(self.deadlines.open()) or '(none open)'}, "
@@ -69,11 +69,11 @@ class Acceptor:
                                f"Submit the notebook under its released name.")
         total = sum(len(data) for data in files.values())
         if total > self.max_upload:
-            limit, size = checks.sizes(self.max_upload, total)
+            limit, size = admission.sizes(self.max_upload, total)
             raise Refusal(413, f"submission: expected at most {limit} in all, got {size}. Clear "
                                f"the outputs, save, and submit again.")
         self.notebooks.check(files[name], assignment_id)
-        checks.check_deadline(deadline, submitted)
+        admission.check_deadline(deadline, submitted)
         return self._queue(student, assignment_id, source="exchange", origin=folder,
                            files={**files, "timestamp.txt": timestamp.encode("utf-8")},
                            timestamp=timestamp, late=deadline.late_seconds(submitted),
@@ -82,7 +82,7 @@ class Acceptor:
     def _queue(self, student: str, assignment_id: str, *, late: float, **row) -> Receipt:
         with self._lock:
             recent = self.queue.uploads_since(student, assignment_id, now() - HOUR)
-            checks.check_attempts(recent, now(), self.attempts_per_hour, assignment_id)
+            admission.check_attempts(recent, now(), self.attempts_per_hour, assignment_id)
             receipt = self.queue.accept(student=student, assignment=assignment_id, received=now(),
                                         late_seconds=late, **row)
         self.on_accept()

@@ -25,7 +25,7 @@ from nbgrader.utils import parse_utc
 from autograder.authoring import course as courses
 from autograder.batch.intake.lms import student_id_problem
 from autograder.serve.accept import Acceptor
-from autograder.serve.checks import Refusal
+from autograder.serve.admission import Refusal
 from autograder.serve.feedback import SECRET_FILE, FeedbackError, Publisher
 from autograder.serve.queue import Queue
 from autograder.serve.tables import as_utc, now

@@ -58,7 +58,7 @@ def leaked(texts: dict[str, str], secrets: set[str]) -> list[str]:
 def test_the_kit_is_only_what_release_notebooks_import() -> None:
     names = {p.relative_to(student_kit.package_root()).parts[0] for p in student_kit.student_paths()}
     assert names.isdisjoint({"judge", "authoring", "batch", "cli", "serve"})
-    assert {"checks", "budget.py", "data.py", "observer.py", "training_guard.py"} <= names
+    assert {"checks", "budget.py", "data.py", "kernel_answers.py", "training_guard.py"} <= names
 
 
 def test_the_secret_lines_are_found_at_all(repo: Path) -> None:

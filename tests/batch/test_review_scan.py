@@ -49,11 +49,11 @@ def _reasons(source: str) -> str:
 
 FACILITIES = {
     "kit import": ("imports from the kit's package (autograder", [
-        "import autograder.observer", "from autograder import checks as c", "from autograder.checks import close",
-        "import autograder.observer as o, os", "%time import autograder", "def f():\n    import autograder.judge"]),
+        "import autograder.kernel_answers", "from autograder import checks as c", "from autograder.checks import close",
+        "import autograder.kernel_answers as o, os", "%time import autograder", "def f():\n    import autograder.judge"]),
     "kit named in a string": ("names the kit's package in a string", [
-        "m = __import__('autograder.observer')", "import importlib\nimportlib.import_module('autograder.observer')",
-        "import pkgutil\npkgutil.resolve_name('autograder.observer:REQUEST')", "x = b'AUTOGRADER'",
+        "m = __import__('autograder.kernel_answers')", "import importlib\nimportlib.import_module('autograder.kernel_answers')",
+        "import pkgutil\npkgutil.resolve_name('autograder.kernel_answers:REQUEST')", "x = b'AUTOGRADER'",
         "import pydoc\npydoc.locate('autograder.checks')", "keras.saving.deserialize_keras_object({'module': 'autograder'})"]),
     "kit module used": ("uses the kit's", [
         "k = checks", "print(checks.observe)", "checks._private()", "f(checks)", "[checks][0]",
@@ -129,8 +129,8 @@ def test_a_kit_function_called_as_the_tests_call_it_is_not_flagged() -> None:
 
 
 def test_code_in_magics_and_strings_is_read_as_the_kernel_runs_it() -> None:
-    for source in ["exec(\"import autograder.observer\")", "get_ipython().run_cell('import autograder')",
-                   "%%capture out\nimport autograder.observer", "%timeit -n1 -r1 import autograder",
+    for source in ["exec(\"import autograder.kernel_answers\")", "get_ipython().run_cell('import autograder')",
+                   "%%capture out\nimport autograder.kernel_answers", "%timeit -n1 -r1 import autograder",
                    "%prun -s cumulative import autograder", "compile('import autograder', 'f', 'exec')",
                    "get_ipython().run_cell_magic('time', '', 'import autograder')"]:
         assert "imports from the kit's package (autograder" in _reasons(source), source
@@ -153,7 +153,7 @@ WORDING = [
     ("checks.shape = print", 1, f"replaces checks.shape, {_LIBRARY}"),
     ("del np.testing", 1, f"deletes np.testing, {_LIBRARY}"),
     ("__import__ = f", 1, "rebinds '__import__', a name the kernel's own code looks up"),
-    ("import autograder.observer as o", 1, "imports from the kit's package (autograder.observer) in its own code"),
+    ("import autograder.kernel_answers as o", 1, "imports from the kit's package (autograder.kernel_answers) in its own code"),
     ("m = __import__('autograder')", 1, "calls __import__(), which imports a module by name"),
     ("m = __import__('autograder')", 1, "names the kit's package in a string ('autograder')"),
     ("import importlib\nimportlib.import_module(n)", 1, "imports importlib, which imports modules by computed names"),
@@ -309,11 +309,11 @@ def _v3(*sources: tuple[str, str | None]) -> dict:
 
 
 def test_a_notebook_of_an_older_format_is_read_as_nbgrader_upgrades_it() -> None:
-    nb = _v3(("import numpy as np", "setup"), ("x = 1", "answer"), ("import autograder.observer", None),
+    nb = _v3(("import numpy as np", "setup"), ("x = 1", "answer"), ("import autograder.kernel_answers", None),
              ("assert x > 0", "test_b"))
     assert "worksheets" in nb and "cells" not in nb
     assert scan_submission(nb, LOCKED).reports == (
-        "cell 3, line 1: imports from the kit's package (autograder.observer) in its own code",)
+        "cell 3, line 1: imports from the kit's package (autograder.kernel_answers) in its own code",)
     assert scan_submission(_v3(("x = 1", "answer")), LOCKED).reports == ()
     assert len(as_run(nb)["cells"]) == 4
 

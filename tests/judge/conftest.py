@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import budget, data
-from autograder.judge.accuracy import Gate
+from autograder.judge.gate import Gate
 from autograder.judge.namespace import KernelData, judge_namespace
 
 

@@ -13,15 +13,16 @@ import pytest
 from autograder import data, weights
 from autograder.budget import BUDGETS
 from autograder.checks import CheckFailure, observe
-from autograder.judge import accuracy, reference, withheld
+from autograder.judge import gate as gates
+from autograder.judge import reference, withheld
 from autograder.judge.namespace import KernelData, judge_namespace
 
 
 def run_gate(model_name, path, mode, cwd, folder=None, env=None):
     folder = folder or data.find_mnist_dir()
-    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.gate", model_name, str(path), mode,
-                              "--data", str(folder)], capture_output=True, text=True, cwd=cwd, timeout=600,
-                             env=env)
+    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.measure", model_name, str(path),
+                              mode, "--data", str(folder)], capture_output=True, text=True, cwd=cwd,
+                             timeout=600, env=env)
     assert process.returncode == 0, process.stderr[-2000:]
     return json.loads(process.stdout.strip().splitlines()[-1])
 
@@ -36,7 +37,7 @@ def test_an_untrained_cnn_measures_near_chance_even_beside_a_fake_kit(tmp_path):
     assert 0.0 <= result["test_accuracy"] < 0.3 and 0.0 <= result["valid_accuracy"] < 0.3
     # The one pass gives what the check of a reported accuracy needs too: the class of each test
     # image and the hits on the validation images, as evaluate measures them.
-    found = accuracy.Measurement.from_result(result, "mnist_cnn", "inference")
+    found = gates.Measurement.from_result(result, "mnist_cnn", "inference")
     real = data.read_table(data.find_mnist_dir() / "test.csv.gz")[:, 0]
     assert found.accuracy_on(real) == result["test_accuracy"] == result["inference_test_accuracy"]
     assert found.valid_accuracy_of_first(5000) == result["valid_accuracy"]
@@ -62,7 +63,7 @@ def test_the_gate_reads_the_folder_it_is_given_not_the_environment(tmp_path):
     keras.utils.set_random_seed(0)
     weights.save(reference.mnist_cnn(), tmp_path / "w.npz")
     assert "test_accuracy" in run_gate("mnist_cnn", tmp_path / "w.npz", "inference", tmp_path, env=env)
-    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.gate", "mnist_cnn",
+    process = subprocess.run([sys.executable, "-I", "-m", "autograder.judge.measure", "mnist_cnn",
                               str(tmp_path / "w.npz"), "inference", "--data", str(fake)],
                              capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert process.returncode != 0 and "damaged or was replaced" in process.stderr
@@ -71,12 +72,12 @@ def test_the_gate_reads_the_folder_it_is_given_not_the_environment(tmp_path):
 def test_a_failed_measurement_reaches_the_test_as_a_check_failure(tmp_path, monkeypatch):
     keras.utils.set_random_seed(0)
     model = reference.mnist_cnn()
-    with pytest.raises(accuracy.GateError, match="the measuring process exited with status 1"):
-        accuracy.measure(weights.extract(model), "mnist_cnn", "inference", tmp_path)  # no MNIST here
+    with pytest.raises(gates.GateError, match="the measuring process exited with status 1"):
+        gates.measure(weights.extract(model), "mnist_cnn", "inference", tmp_path)  # no MNIST here
     clean = observe.TrainingView(fits=1, samples_seen=55_000, fresh_start=True, test_overlap=0.0,
                                  weights_unchanged=True)
     monkeypatch.setattr(observe, "training", lambda name, value: clean)
-    gate = accuracy.Gate(BUDGETS["cpu"], tmp_path)
+    gate = gates.Gate(BUDGETS["cpu"], tmp_path)
     with pytest.raises(CheckFailure, match=r"accuracy of model: expected a measurement by the grader, "
                                            r"got none: the measuring process exited with status 1.*"
                                            r"Tell your instructor"):
@@ -92,8 +93,8 @@ def test_a_failed_measurement_reaches_the_test_as_a_check_failure(tmp_path, monk
     ([1, 2], "printed no result"),
 ])
 def test_a_malformed_measurement_is_the_graders_failure(result, message):
-    with pytest.raises(accuracy.GateError, match=message):
-        accuracy.Measurement.from_result(result, "mnist_cnn", "inference")
+    with pytest.raises(gates.GateError, match=message):
+        gates.Measurement.from_result(result, "mnist_cnn", "inference")
 
 
 # --- one pass for the gate and the reported accuracy, whichever test comes first ---------------
@@ -109,7 +110,7 @@ def _measurement(kind="mnist_cnn", mode="inference"):
     classes[:158] = (REAL[:158] + 1) % 10
     hits = np.ones(5000, bool)
     hits[:6] = hits[1000:1061] = False
-    return accuracy.Measurement(kind, mode, test_accuracy=0.9842, valid_accuracy=0.9866,
+    return gates.Measurement(kind, mode, test_accuracy=0.9842, valid_accuracy=0.9866,
                                 inference_test_accuracy=0.9842, test_classes=classes, valid_hits=hits)
 
 
@@ -127,7 +128,7 @@ def counted(monkeypatch):
 
     clean = observe.TrainingView(fits=1, samples_seen=55_000, fresh_start=True, test_overlap=0.0,
                                  weights_unchanged=True)
-    monkeypatch.setattr(accuracy, "measure", measure)
+    monkeypatch.setattr(gates, "measure", measure)
     monkeypatch.setattr(observe, "mnist_predictions", no_predictions)
     monkeypatch.setattr(observe, "training", lambda name, value: clean)
     return calls
@@ -145,7 +146,7 @@ def _reported_check(gate, labels=PLACEHOLDERS):
 
 @pytest.mark.parametrize("reported_first", [True, False])
 def test_one_measurement_serves_the_gate_and_the_reported_accuracy(counted, cnn, reported_first):
-    gate = accuracy.Gate(BUDGETS["cpu"], data.find_mnist_dir())
+    gate = gates.Gate(BUDGETS["cpu"], data.find_mnist_dir())
     reported = float(np.float32(_measurement().accuracy_on(PLACEHOLDERS)))  # as evaluate returns it
     steps = [lambda: _reported_check(gate)(reported, cnn, name="test_accuracy"),
              lambda: gate(cnn, name="model_cnn_mnist", model_kind="mnist_cnn")]
@@ -156,7 +157,7 @@ def test_one_measurement_serves_the_gate_and_the_reported_accuracy(counted, cnn,
 
 def test_the_judges_checks_namespace_has_the_gates_reported_accuracy(counted, cnn):
     truth = data.find_mnist_dir()
-    checks = judge_namespace(gate=accuracy.Gate(BUDGETS["cpu"], truth), kernel_data=KernelData(truth))["checks"]
+    checks = judge_namespace(gate=gates.Gate(BUDGETS["cpu"], truth), kernel_data=KernelData(truth))["checks"]
     right = _measurement().accuracy_on(data.read_table(truth / "test.csv.gz")[:, 0])
     checks.reported_accuracy(right, cnn, name="test_accuracy")  # labels: the kernel's test file's
     with pytest.raises(CheckFailure, match="not be typed in or loaded"):
@@ -171,7 +172,7 @@ def _refusal(gate, value, model, labels=PLACEHOLDERS):
 
 
 def test_a_reported_accuracy_must_come_from_the_data_the_kernel_had(counted, cnn):
-    gate = accuracy.Gate(BUDGETS["smoke"], data.find_mnist_dir())  # no gate minimum: still measured
+    gate = gates.Gate(BUDGETS["smoke"], data.find_mnist_dir())  # no gate minimum: still measured
     found = _measurement()
     right = found.accuracy_on(PLACEHOLDERS)
     check = _reported_check(gate)
@@ -194,7 +195,7 @@ def test_a_reported_accuracy_must_come_from_the_data_the_kernel_had(counted, cnn
 
 
 def test_with_the_real_labels_in_the_kernel_the_validation_accuracy_is_still_refused(counted, cnn):
-    gate = accuracy.Gate(BUDGETS["cpu"], data.find_mnist_dir())
+    gate = gates.Gate(BUDGETS["cpu"], data.find_mnist_dir())
     _reported_check(gate, REAL)(0.9842, cnn, name="test_accuracy")
     message = _refusal(gate, 0.9866, cnn, REAL)  # 2.4 images from the test accuracy, on validation
     assert "the accuracy on the first 5,000 validation images (fit's val_accuracy) (0.9866)" in message, message
@@ -203,7 +204,7 @@ def test_with_the_real_labels_in_the_kernel_the_validation_accuracy_is_still_ref
 def test_a_model_of_another_architecture_is_not_measured(counted):
     dense = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
-    message = _refusal(accuracy.Gate(BUDGETS["cpu"], data.find_mnist_dir()), 0.9, dense)
+    message = _refusal(gates.Gate(BUDGETS["cpu"], data.find_mnist_dir()), 0.9, dense)
     assert message.startswith("weights of the model behind test_accuracy: expected those of the "
                               "tutorial's MNIST CNN or ResNet-34, got 1 weight layer(s), beginning with "
                               "Dense[(784, 10), (10,)]. The grader measures your trained weights in "
@@ -216,7 +217,7 @@ def test_under_grading_the_kernel_is_never_asked_to_run_the_model_over_the_test_
     from support.kernel import LiveKernel
 
     truth = data.find_mnist_dir()
-    namespace = judge_namespace(gate=accuracy.Gate(BUDGETS["cpu"], truth), kernel_data=KernelData(truth))
+    namespace = judge_namespace(gate=gates.Gate(BUDGETS["cpu"], truth), kernel_data=KernelData(truth))
     right = _measurement().accuracy_on(data.read_table(truth / "test.csv.gz")[:, 0])
     test = ('checks.reported_accuracy(test_accuracy, model, name="test_accuracy",\n'
             '                         labels=data.mnist_table("test.csv.gz")[:, 0])')

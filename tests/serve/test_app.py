@@ -527,7 +527,7 @@ def test_an_upload_over_the_limit_says_its_real_size(app_service):
     service, client = app_service(max_upload=20 * 2**20)
     token = service.tokens.issue("ann")
     error = service.acceptor.upload
-    from autograder.serve.checks import Refusal
+    from autograder.serve.admission import Refusal
 
     with pytest.raises(Refusal) as refused:
         error("ann", "images", "images.ipynb", b" " * (20 * 2**20 + 100))

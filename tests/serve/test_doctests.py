@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ("checks", "deadlines", "policy", "queue", "ratelimit", "settings", "stats", "worker",
+MODULES = ("admission", "deadlines", "policy", "queue", "ratelimit", "settings", "stats", "worker",
            "exchange", "web.views")
 
 

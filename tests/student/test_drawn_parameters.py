@@ -1,7 +1,7 @@
 """The weights a behaviour check draws, set on objects in the student's kernel.
 
 ``InKernel`` stands for a name of the student's kernel: every request goes through the wire
-(:mod:`autograder.wire`) and the kernel's operations (:data:`autograder.observer.OPERATIONS`), as
+(:mod:`autograder.wire`) and the kernel's operations (:data:`autograder.kernel_answers.OPERATIONS`), as
 under grading, without starting a kernel. Being remote, its probes and parameters are drawn from
 fresh entropy, as under grading.
 """
@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pytest
 
-from autograder import checks, observer, wire
+from autograder import checks, kernel_answers, wire
 from autograder.checks import CheckFailure, observe
 
 CONV = dict(filters=5, kernel_size=7, strides=1, padding="same", activation="relu")
@@ -38,7 +38,7 @@ class InKernel(observe.Remote):
         return found
 
     def answer(self, request: dict) -> Any:
-        return observer.answer(request, self.namespace)
+        return kernel_answers.answer(request, self.namespace)
 
     def handle(self, handle_id: str) -> "InKernel":
         return type(self)(self.namespace, {"handle": handle_id}, f"{self.label}(...)")
@@ -53,7 +53,7 @@ def conv_output(conv: Any) -> None:
 
 
 def test_the_operations_are_registered():
-    assert {"set_weights", "restore_weights"} <= set(observer.OPERATIONS)
+    assert {"set_weights", "restore_weights"} <= set(kernel_answers.OPERATIONS)
 
 
 def test_a_conv_in_the_kernel_is_judged_on_weights_drawn_fresh_and_gets_its_own_back():
@@ -81,7 +81,7 @@ def test_set_weights_sets_leaves_in_canonical_order_and_restore_gives_them_back(
 
 
 class IgnoresAssignment(InKernel):
-    """A replaced observer: it sets nothing, and reports the weights as they were."""
+    """A replaced kernel side: it sets nothing, and reports the weights as they were."""
 
     def answer(self, request: dict) -> Any:
         if request.get("op") == "set_weights":
@@ -90,7 +90,7 @@ class IgnoresAssignment(InKernel):
 
 
 class ReportsWithoutSetting(InKernel):
-    """A replaced observer: it sets nothing, and reports the values it was sent."""
+    """A replaced kernel side: it sets nothing, and reports the values it was sent."""
 
     def answer(self, request: dict) -> Any:
         if request.get("op") == "set_weights":

@@ -260,8 +260,8 @@ LIAR = """class _Liar(np.ndarray):
 china = np.zeros((427, 640, 3)).view(_Liar)
 flower = np.zeros((427, 640, 3)).view(_Liar)"""
 
-FAKE_OBSERVER = """import autograder.observer as _observer
-get_ipython().kernel.shell_handlers[_observer.REQUEST] = (
+FAKE_OBSERVER = """import autograder.kernel_answers as _answers
+get_ipython().kernel.shell_handlers[_answers.REQUEST] = (
     lambda *a: print("test_load_images passed; test_stack_images passed"))"""
 
 # Rebinds, in the notebook's own namespace, the names a request written as code would go through.

@@ -4,6 +4,7 @@ at one test, and correct answers written differently from the reference."""
 from __future__ import annotations
 
 from autograder.authoring.samples.variants import Edit, Variant
+from autograder.specs import RESNET34, RESNET34_FILTERS, filters_as_written
 
 MISTAKES: tuple[Variant, ...] = (
     # ---- images
@@ -112,10 +113,10 @@ MISTAKES: tuple[Variant, ...] = (
     # ---- resnet34
     Variant("resnet34", "stride-2-everywhere", "uses strides=2 in every residual unit",
             (Edit("model", "strides = 1 if filters == prev_filters else 2", "strides = 2"),),
-            ("test_model",), "Use strides=2 only where the filter count changes"),
+            ("test_model",), RESNET34.causes[("ResidualUnit", "strides")]),
     Variant("resnet34", "wrong-filters", "has five 256-filter units instead of six",
             (Edit("model", "[256] * 6", "[256] * 5"),),
-            ("test_model",), "[64] * 3 + [128] * 4 + [256] * 6 + [512] * 3"),
+            ("test_model",), filters_as_written(RESNET34_FILTERS)),
     Variant("resnet34", "no-max-pool", "leaves out the max pooling after the first convolution",
             (Edit("model", 'model.add(keras.layers.MaxPool2D(pool_size=3, strides=2, padding="same"))\n', ""),),
             ("test_model",), "layer 4"),

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from autograder.serve.checks import Refusal
+from autograder.serve.admission import Refusal
 from autograder.serve.queue import parse_id
 from autograder.serve.tables import now
 from autograder.serve.tokens import Principal
