@@ -1,12 +1,12 @@
-"""Batch autograding of a class: intake, jobs, execution backends, the gradebook writer, exports.
+"""Batch autograding of a class: intake, jobs, executors, the gradebook writer, exports.
 
 The path of one submission::
 
-    intake -> job -> backend -> runner -> record -> exports
+    intake -> job -> executor -> runner -> record -> exports
 
 :mod:`~autograder.batch.intake` finds the submissions (nbgrader's ``submitted/``, the exchange, an
 LMS zip); :mod:`~autograder.batch.jobs` turns each into a job whose key says whether it was graded
-before; :mod:`~autograder.batch.backends` runs jobs on local processes or a Dask cluster, each
+before; :mod:`~autograder.batch.executors` runs jobs on local processes or a Dask cluster, each
 through :mod:`~autograder.batch.runner` (nbgrader's autograde in a private course folder);
 :mod:`~autograder.batch.record` is the only writer of the gradebook; :mod:`~autograder.batch.export`
 and :mod:`~autograder.batch.class_report` write the CSV and the class report.

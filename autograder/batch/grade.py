@@ -6,25 +6,32 @@
    assignment's definition from the gradebook, the course's configuration, the limits); a batch
    that trains checks MNIST first, so that a missing file stops it before anything runs.
 2. What the ledger says is done is skipped or reused (:meth:`_Batch.sort_out`).
-3. The rest runs on a backend (local processes or Dask), and every finished job is recorded in
-   the gradebook itself, one at a time, as it arrives (:meth:`_Batch.run`). A job that cannot be
+3. The rest runs on an executor (local processes or Dask, :mod:`.executors`), and every finished
+   job is recorded in the gradebook itself, one at a time, as it arrives (:meth:`_Batch.run`, by
+   the ledger's rules in :func:`~autograder.batch.ledger.record_run`). A job that cannot be
    recorded fails alone; the batch goes on.
 4. Feedback, ``grades.csv``, ``test_summary.csv``, ``report.html`` and the summary
    (:func:`_finish`).
 
-Interrupting it loses nothing recorded; running it again picks up the rest.
+Interrupting it loses nothing recorded (it stops between two recordings); running it again picks
+up the rest.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
 import tempfile
+import threading
 import time
 import warnings
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NamedTuple, Sequence
+from queue import SimpleQueue
+from typing import Any, NamedTuple, Self
 
 from rich.console import Console
 from sqlalchemy.engine import make_url
@@ -34,16 +41,15 @@ from traitlets.config import Config
 from autograder import data
 from autograder.authoring import course, course_checks
 from autograder.authoring.nbgrader_run import NbgraderError, put_tools_on_path, run_nbgrader
-from autograder.batch import assignment_db, display, results, sandbox
-from autograder.batch.backends import Backend, DaskBackend, LocalBackend
+from autograder.batch import assignment_db, display, executors, results, sandbox
 from autograder.batch.capacity import Capacity, plan
-from autograder.batch.jobs import Job, submission_files
-from autograder.batch.ledger import Ledger
-from autograder.batch.limits import Limits, configured
+from autograder.batch.executors import Executor, executor_for
+from autograder.batch.jobs import Job, RunResult, submission_files
+from autograder.batch.ledger import Ledger, record_run
+from autograder.batch.limits import configured
 from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.record import Recorder, course_config
-from autograder.batch.results import SubmissionScore, read_submission
-from autograder.batch.jobs import RunResult
+from autograder.batch.results import read_submission
 from autograder.batch.sanitize import for_terminal
 from autograder.budget import MODELS
 
@@ -140,8 +146,8 @@ def _templates(course_root: Path, assignments: Sequence[str], db_url: str) -> di
 
 def prepare_jobs(course_root: Path, submissions: Sequence[Submission], settings: Settings,
                  capacity: Capacity | None = None) -> list[Job]:
-    """One :class:`~autograder.batch.jobs.Job` per submission, in the same order, ready for a
-    backend.
+    """One :class:`~autograder.batch.jobs.Job` per submission, in the same order, ready for an
+    executor.
 
     Each job carries the submission folder's files, its assignment's definition as the gradebook
     at ``settings.db_url`` (else the course's) holds it (defined there from ``source/`` first when
@@ -171,23 +177,53 @@ def prepare_jobs(course_root: Path, submissions: Sequence[Submission], settings:
             for s in submissions]
 
 
-def _scored(score: SubmissionScore, status: str, result: RunResult | None, key: str) -> Outcome:
-    return Outcome(score.student, score.assignment, status, score.tests,
-                   result.seconds if result else None, "", result.worker if result else "", key,
-                   result.flags if result else (), result.notes if result else ())
+RETRY = "Run the same command again to retry."
 
 
-def _failed(job: Job, reason: str, result: RunResult | None = None) -> Outcome:
-    return Outcome(job.student, job.assignment, "failed", (), result.seconds if result else None,
-                   reason, result.worker if result else "", job.key,
-                   result.flags if result else (), result.notes if result else ())
+def _ran(run: RunResult | None) -> dict[str, Any]:
+    """The fields of an outcome that come from its run."""
+    if run is None:
+        return {}
+    return {"seconds": run.seconds, "worker": run.worker, "review": run.flags, "notes": run.notes}
 
 
-def make_backend(settings: Settings, capacity: Capacity) -> Backend:
-    """The backend the settings ask for."""
-    if settings.scheduler:
-        return DaskBackend(settings.scheduler)
-    return LocalBackend(capacity.workers)
+def make_executor(settings: Settings, capacity: Capacity) -> Executor:
+    """The executor the settings ask for."""
+    return executor_for(settings.scheduler, capacity.workers)
+
+
+class _Interrupts:
+    """A SIGINT while jobs run stops the batch between two recordings, never inside one: a
+    submission is either recorded in the gradebook, in the ledger and printed, or not recorded.
+
+    The first SIGINT is noted and wakes the coordinator through ``finished``; a second one raises
+    KeyboardInterrupt at once. Outside the main thread (no signals there) it does nothing.
+    """
+
+    WAKE = object()
+    """Put in ``finished`` by the first SIGINT."""
+
+    def __init__(self, finished: SimpleQueue) -> None:
+        self.finished = finished
+        self.seen = False
+        self._installed = False
+        self._before: Any = None
+
+    def _note(self, signum: int, frame: object) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+        self.seen = True
+        self.finished.put(self.WAKE)  # SimpleQueue.put may be called from a signal handler
+
+    def __enter__(self) -> Self:
+        if threading.current_thread() is threading.main_thread():
+            self._before = signal.signal(signal.SIGINT, self._note)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._before)
 
 
 class _Batch:
@@ -225,7 +261,7 @@ class _Batch:
             if unchanged and stored is not None:
                 outcome = self._unchanged(job, stored)
             elif stored is not None:
-                outcome = self.record(job, stored, "reused")
+                outcome = self.record(job, stored, "reused", keep=False)
             else:
                 to_run.append(job)
                 continue
@@ -235,104 +271,119 @@ class _Batch:
     def _unchanged(self, job: Job, stored: RunResult) -> Outcome:
         """The outcome of a job whose grades are in the gradebook already."""
         if stored.reason:
-            return _failed(job, stored.reason, stored)
+            return Outcome.failed(job.student, job.assignment, stored.reason, job_key=job.key,
+                                  **_ran(stored))
         try:
             score = read_submission(self.course_root, job.assignment, job.student, url=self.db_url)
         except LookupError:
             # The gradebook lost what the ledger says it holds (edited by hand): record it again.
-            return self.record(job, self.ledger.result(job.key) or stored, "reused")
-        return _scored(score, "unchanged", stored, job.key)
+            return self.record(job, self.ledger.result(job.key) or stored, "reused", keep=False)
+        return Outcome.graded(score.student, score.assignment, score.tests, status="unchanged",
+                              job_key=job.key, **_ran(stored))
 
-    def record(self, job: Job, run: RunResult, status: str, *, keep: bool = False) -> Outcome:
-        """Record ``run`` of ``job`` in the gradebook and the ledger (and keep the run itself in
-        the ledger when ``keep``); return its outcome. An exception while doing so makes this
-        one submission fail with the reason, never the batch."""
-        try:
-            if keep:
-                self.ledger.store(job.student, job.assignment, run)
-            if run.notebook is None:
-                self.ledger.mark(job.student, job.assignment, job.record_key, "failed")
-                return _failed(job, run.reason, run)
-            score = self.recorder.record(job.student, job.assignment, run.notebook,
-                                         flagged=bool(run.flags))
-            self.ledger.mark(job.student, job.assignment, job.record_key, "graded")
-            return _scored(score, status, run, job.key)
-        except Exception as exc:  # the gradebook, the ledger or nbgrader's preprocessors
-            log.debug("recording %s/%s failed", for_terminal(job.student), job.assignment,
-                      exc_info=True)
-            return _failed(job, f"recording failed: {type(exc).__name__}: {exc}. Run the same "
-                                f"command again to retry.", run)
+    def record(self, job: Job, run: RunResult | BaseException, status: str, *,
+               keep: bool) -> Outcome:
+        """Record ``run`` of ``job`` (:func:`~autograder.batch.ledger.record_run`; the run kept in
+        the ledger first when ``keep``) and return its outcome. A worker's exception, a stopped
+        run and an exception while recording make this one submission fail, never the batch."""
+        settled = record_run(
+            self.ledger, run, student=job.student, assignment=job.assignment,
+            record_key=job.record_key, status=status, keep=keep,
+            write=lambda notebook, flags: self.recorder.record(job.student, job.assignment,
+                                                               notebook, flagged=bool(flags)))
+        if settled.score is not None:
+            return Outcome.graded(settled.score.student, settled.score.assignment,
+                                  settled.score.tests, status=settled.status, job_key=job.key,
+                                  **_ran(settled.run))
+        error = settled.error
+        if error is None:
+            reason = settled.reason
+        elif settled.run is None:
+            reason = f"the worker failed: {type(error).__name__}: {error}. {RETRY}"
+        else:
+            reason = f"recording failed: {type(error).__name__}: {error}. {RETRY}"
+        return Outcome.failed(job.student, job.assignment, reason, job_key=job.key,
+                              **_ran(settled.run))
 
     def settle(self, job: Job, run: RunResult | BaseException,
                twins: Sequence[Job]) -> Iterator[Outcome]:
         """The outcomes of ``job``'s run for it and its byte-identical ``twins`` (``job`` first),
-        each recorded as it is settled."""
+        each recorded as it is settled (the run kept once, with the first)."""
         for index, twin in enumerate(twins):
-            if isinstance(run, BaseException):
-                outcome = _failed(twin, f"the worker failed: {type(run).__name__}: {run}. Run the "
-                                        f"same command again to retry.")
-            elif run.retry:
-                outcome = _failed(twin, run.reason, run)
-            else:
-                outcome = self.record(twin, run, "graded" if index == 0 else "reused",
-                                      keep=index == 0)
+            outcome = self.record(twin, run, "graded" if index == 0 else "reused", keep=index == 0)
             self.outcomes[twin.student, twin.assignment] = outcome
             yield outcome
 
-    def run(self, backend: Backend, to_run: Sequence[Job], console: Console) -> bool:
-        """Run ``to_run`` on ``backend`` with a progress bar, recording each as it finishes;
-        return whether it was interrupted (the running notebooks are stopped then)."""
+    def run(self, executor: Executor, to_run: Sequence[Job], console: Console) -> bool:
+        """Run ``to_run`` on ``executor`` with a progress bar, recording each as it finishes;
+        return whether it was interrupted (the running notebooks are stopped then, the jobs not
+        started are left as they were)."""
         # Identical jobs in one batch (a byte-identical copy) run once; the others reuse the result.
         twins: dict[str, list[Job]] = {}
         for job in to_run:
             twins.setdefault(job.key, []).append(job)
-        unique = [group[0] for group in twins.values()]
-        with display.progress(console) as bar:
+        waiting = deque(group[0] for group in twins.values())
+        finished: SimpleQueue = SimpleQueue()
+        in_flight = 0
+        with display.progress(console) as bar, _Interrupts(finished) as interrupts:
             task = bar.add_task("grading", total=len(to_run))
             try:
-                for job, run in backend.run(unique):
+                while (waiting or in_flight) and not interrupts.seen:
+                    # Submit no more than the workers can start, so that an interrupt leaves the
+                    # rest untouched rather than queued.
+                    while waiting and in_flight < max(1, executor.slots()) and not interrupts.seen:
+                        executors.start(executor, waiting.popleft(), lambda *done: finished.put(done))
+                        in_flight += 1
+                    item = finished.get()
+                    if item is _Interrupts.WAKE:
+                        break
+                    job, run = item
+                    in_flight -= 1
                     for outcome in self.settle(job, run, twins[job.key]):
                         bar.console.print(display.line(outcome), markup=False, highlight=False)
                         bar.advance(task)
             except KeyboardInterrupt:
-                backend.stop()
-                return True
+                interrupts.seen = True
             finally:
-                backend.close()
-        return False
+                if in_flight:
+                    executor.stop()
+                executor.close()
+        return interrupts.seen
 
 
-def grade_class(course_root: Path, submissions: Sequence[Submission], settings: Settings = Settings(),
-                console: Console | None = None) -> BatchResult:
+def grade_class(course_root: Path, submissions: Sequence[Submission],
+                settings: Settings | None = None, console: Console | None = None) -> BatchResult:
     """Grade ``submissions`` (already in ``course_root/submitted/``) and record them in the gradebook.
 
     Prints the plan, a progress bar, one line per finished submission and a summary; writes the
-    feedback HTML, ``grades.csv``, ``test_summary.csv`` and ``report.html``. A KeyboardInterrupt
-    stops the running notebooks and returns what was recorded, with ``interrupted`` set.
+    feedback HTML, ``grades.csv``, ``test_summary.csv`` and ``report.html``. An interrupt (SIGINT,
+    once the submission being recorded is recorded) stops the running notebooks and returns what
+    was recorded, with ``interrupted`` set. ``settings``: :class:`Settings` (None: its defaults).
     """
     console = console or Console()
+    settings = settings or Settings()
     # nbgrader's own update_or_create_submission warns about its session on every new submission.
     warnings.filterwarnings("ignore", category=SAWarning)
     start = time.monotonic()
     course_root = Path(course_root).resolve()
     course_settings = course_config(course_root)
-    settings = dataclasses.replace(
-        settings, db_url=settings.db_url or default_db_url(course_root, course_settings),
-        limits=settings.limits or configured())
+    db_url = settings.db_url or default_db_url(course_root, course_settings)
+    settings = dataclasses.replace(settings, db_url=db_url, limits=settings.limits or configured())
     capacity = plan(settings.budget, list(dict.fromkeys(s.assignment for s in submissions)),
                     settings.workers)
     jobs = prepare_jobs(course_root, submissions, settings, capacity)
 
-    batch = _Batch(course_root, settings.db_url, course_settings, settings.retry_failed)
+    batch = _Batch(course_root, db_url, course_settings, settings.retry_failed)
     result = BatchResult()
     try:
         to_run = batch.sort_out(jobs)
-        backend = make_backend(settings, capacity)
-        result.where = (backend.description if settings.scheduler else
-                        f"{backend.description}, up to {capacity.threads} TensorFlow thread(s) "
+        executor = make_executor(settings, capacity)
+        workers = executor.slots()
+        result.where = (executor.description if settings.scheduler else
+                        f"{executor.description}, up to {capacity.threads} TensorFlow thread(s) "
                         f"({capacity.reason})")
         _announce(console, settings, result.where, len(jobs), len(to_run), batch.in_order(jobs))
-        result.interrupted = batch.run(backend, to_run, console)
+        result.interrupted = batch.run(executor, to_run, console)
     finally:
         batch.close()
 
@@ -342,7 +393,7 @@ def grade_class(course_root: Path, submissions: Sequence[Submission], settings: 
         console.print(f"Interrupted: {len(result.outcomes)} of {len(jobs)} submission(s) are "
                       f"recorded in the gradebook. Run the same command again to grade the rest.")
         return result
-    _finish(course_root, result, settings, backend.workers, console, start)
+    _finish(course_root, result, settings, workers, console, start)
     return result
 
 

@@ -8,22 +8,40 @@ Two tables make resume and "nothing done twice" simple:
   (its record key: the job key and the submission time). A submission whose current record key
   is there is skipped outright.
 
-Only the coordinator writes either table, after the gradebook's own commit, so a crash between
-the two leaves a result that is simply recorded again (grades are updated in place, never added).
+Only the coordinator writes either table, through :func:`record_run` (the batch grader and the
+service alike): a run's result is kept before its grades are written, and the record key after the
+gradebook's own commit, so a crash in between leaves a result that is simply recorded again (grades
+are updated in place, never added), never one that runs again.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import (Column, DateTime, Float, LargeBinary, MetaData, String, Table, Text,
-                        create_engine, delete, select)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    select,
+)
 from sqlalchemy.engine import Engine
 
 from autograder.batch.jobs import RunResult
+from autograder.batch.results import SubmissionScore
+
+log = logging.getLogger(__name__)
 
 METADATA = MetaData()
 
@@ -87,9 +105,9 @@ class Ledger:
         if row is None:
             return None
         blob = row.notebook if notebook else None
-        notebook = gzip.decompress(blob) if blob is not None else None
+        executed = gzip.decompress(blob) if blob is not None else None
         details = json.loads(row.details or "{}")
-        return RunResult(row.job_key, notebook, row.seconds, row.cell_seconds, row.worker, row.reason,
+        return RunResult(row.job_key, executed, row.seconds, row.cell_seconds, row.worker, row.reason,
                          flags=tuple(details.get("flags", ())), notes=tuple(details.get("notes", ())),
                          judge_seconds=float(details.get("judge_seconds", 0.0)))
 
@@ -101,7 +119,7 @@ class Ledger:
             db.execute(RESULTS.insert().values(
                 job_key=result.key, student=student, assignment=assignment, notebook=notebook,
                 reason=result.reason, seconds=result.seconds, cell_seconds=result.cell_seconds,
-                worker=result.worker, created=datetime.now(timezone.utc),
+                worker=result.worker, created=datetime.now(UTC),
                 details=json.dumps({"flags": list(result.flags), "notes": list(result.notes),
                                     "judge_seconds": result.judge_seconds})))
 
@@ -111,9 +129,71 @@ class Ledger:
             db.execute(delete(RECORDED).where(RECORDED.c.student == student,
                                               RECORDED.c.assignment == assignment))
             db.execute(RECORDED.insert().values(student=student, assignment=assignment, job_key=key,
-                                                status=status, recorded=datetime.now(timezone.utc)))
+                                                status=status, recorded=datetime.now(UTC)))
 
     def forget(self, key: str) -> None:
         """Drop job ``key``'s stored result, so that it runs again."""
         with self.engine.begin() as db:
             db.execute(delete(RESULTS).where(RESULTS.c.job_key == key))
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What became of one finished run once :func:`record_run` had it."""
+
+    status: str
+    """``graded`` or ``reused`` (its grades are in the gradebook), ``failed`` (the submission's
+    own failure, kept as such), or ``retry`` (it says nothing of the submission: run it again)."""
+    run: RunResult | None = None
+    """The run; None when its worker raised instead."""
+    score: SubmissionScore | None = None
+    """The grades as the gradebook holds them, when graded or reused."""
+    error: BaseException | None = None
+    """What was raised instead of a result: by the worker when ``run`` is None, else while
+    recording it. The caller words it (the batch and the service tell the grader different
+    things to do)."""
+
+    @property
+    def reason(self) -> str:
+        """The run's own reason when it failed or was stopped; empty otherwise (and with
+        ``error``)."""
+        return self.run.reason if self.run is not None and self.error is None else ""
+
+
+#: Writes an executed notebook's grades into the gradebook (given the run's review flags) and
+#: returns them as the gradebook holds them.
+Write = Callable[[bytes, tuple[str, ...]], SubmissionScore]
+
+
+def record_run(ledger: Ledger, run: RunResult | BaseException, *, student: str, assignment: str,
+               record_key: str, write: Write, status: str = "graded",
+               keep: bool = True) -> Settled:
+    """Record ``run`` of ``student``'s ``assignment`` by the ledger's rules; return what happened.
+
+    - an exception (the worker's) or a run that says nothing of the submission (``retry``):
+      nothing is written, ``retry``;
+    - otherwise the run is kept first when ``keep`` (a run that came back; not one taken from the
+      ledger), so that whatever happens next costs a recording, not a run;
+    - a run without a notebook: marked ``failed`` under ``record_key``, ``failed``;
+    - else ``write(notebook, flags)`` (the run's review flags) records its grades in the
+      gradebook, then ``record_key`` is marked ``graded``: ``status`` (``graded``, or ``reused``
+      for a result run before).
+
+    An exception while doing so is caught: ``retry`` with it as ``error``, for this one submission.
+    """
+    if isinstance(run, BaseException):
+        return Settled("retry", error=run)
+    if run.retry:
+        return Settled("retry", run)
+    try:
+        if keep:
+            ledger.store(student, assignment, run)
+        if run.notebook is None:
+            ledger.mark(student, assignment, record_key, "failed")
+            return Settled("failed", run)
+        score = write(run.notebook, run.flags)
+        ledger.mark(student, assignment, record_key, "graded")
+        return Settled(status, run, score)
+    except Exception as exc:  # the gradebook, the ledger or nbgrader's preprocessors
+        log.debug("recording %r/%s failed", student, assignment, exc_info=True)
+        return Settled("retry", run, error=exc)

@@ -64,3 +64,30 @@ class Outcome(PointsTotal):
     notes: tuple[str, ...] = ()
     """What went wrong in the run, one sentence each (a cell that timed out, a dead kernel, a
     restored test cell)."""
+
+    @classmethod
+    def graded(cls, student: str, assignment: str, tests: tuple[TestScore, ...], *,
+               status: str = "graded", seconds: float | None = None, worker: str = "",
+               job_key: str = "", review: tuple[str, ...] = (),
+               notes: tuple[str, ...] = ()) -> Outcome:
+        """A submission whose grades are in the gradebook: ``graded``, ``reused`` or ``unchanged``.
+
+        >>> Outcome.graded("alice", "pooling", (), status="reused").status
+        'reused'
+        """
+        if status not in STATUSES or status == "failed":
+            raise ValueError(f"status: expected one of graded, reused, unchanged, got {status!r}.")
+        return cls(student, assignment, status, tuple(tests), seconds=seconds, worker=worker,
+                   job_key=job_key, review=tuple(review), notes=tuple(notes))
+
+    @classmethod
+    def failed(cls, student: str, assignment: str, reason: str, *, seconds: float | None = None,
+               worker: str = "", job_key: str = "", review: tuple[str, ...] = (),
+               notes: tuple[str, ...] = ()) -> Outcome:
+        """A submission that could not be graded, and why.
+
+        >>> Outcome.failed("bob", "pooling", "no notebook came back.").tests
+        ()
+        """
+        return cls(student, assignment, "failed", (), seconds=seconds, reason=reason, worker=worker,
+                   job_key=job_key, review=tuple(review), notes=tuple(notes))

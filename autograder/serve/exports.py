@@ -46,14 +46,17 @@ def counted_rows(rows: Sequence, rule: str) -> dict[tuple[str, str], object]:
 def outcome(row) -> Outcome:
     """A submission's row as the batch grader's :class:`~autograder.batch.outcome.Outcome`."""
     if row.state == "failed":
-        return Outcome(row.student, row.assignment, "failed", (), row.run_seconds, row.reason,
-                       row.worker, row.job_key or "", tuple(json.loads(row.flags or "[]")),
-                       tuple(json.loads(row.notes or "[]")))
+        return Outcome.failed(row.student, row.assignment, row.reason, seconds=row.run_seconds,
+                              worker=row.worker, job_key=row.job_key or "",
+                              review=tuple(json.loads(row.flags or "[]")),
+                              notes=tuple(json.loads(row.notes or "[]")))
     tests = tuple(TestScore(t["grade_id"], float(t["score"]), float(t["max_score"]),
                             bool(t.get("manual"))) for t in json.loads(row.tests or "[]"))
-    return Outcome(row.student, row.assignment, "reused" if row.how == "reused" else "graded",
-                   tests, row.run_seconds, "", row.worker, row.job_key or "",
-                   tuple(json.loads(row.flags or "[]")), tuple(json.loads(row.notes or "[]")))
+    return Outcome.graded(row.student, row.assignment, tests,
+                          status="reused" if row.how == "reused" else "graded",
+                          seconds=row.run_seconds, worker=row.worker, job_key=row.job_key or "",
+                          review=tuple(json.loads(row.flags or "[]")),
+                          notes=tuple(json.loads(row.notes or "[]")))
 
 
 class Exports:

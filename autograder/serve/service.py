@@ -27,6 +27,7 @@ from autograder.authoring import course as courses
 from autograder.authoring.nbgrader_run import put_tools_on_path
 from autograder.batch import assignment_db, sandbox
 from autograder.batch.capacity import plan
+from autograder.batch.executors import executor_for
 from autograder.batch.grade import Settings as GradeSettings
 from autograder.batch.grade import default_db_url, redact_url
 from autograder.batch.ledger import Ledger
@@ -43,7 +44,7 @@ from autograder.serve.queue import Queue, grade_again
 from autograder.serve.ratelimit import Failures
 from autograder.serve.settings import ServeSettings, parse_cutoff
 from autograder.serve.tokens import Sessions, Tokens
-from autograder.serve.worker import DaskExecutor, IdleExecutor, LocalExecutor, Worker
+from autograder.serve.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +114,8 @@ class Service:
         self.ledger = Ledger(self.db_url)
         self.publisher = Publisher(course, self.db_url, config)
         capacity = plan(settings.budget, courses.use(course).ids, settings.workers or None)
-        if settings.workers == 0:
-            self.executor = IdleExecutor()
-        elif settings.scheduler:
-            self.executor = DaskExecutor(settings.scheduler)
-        else:
-            self.executor = LocalExecutor(capacity.workers)
+        self.executor = executor_for(settings.scheduler,
+                                     0 if settings.workers == 0 else capacity.workers)
         self.where = (f"{self.executor.description}, '{settings.budget}' budget"
                       + ("" if settings.scheduler or settings.workers == 0 else
                          f", up to {capacity.threads} TensorFlow thread(s) each, shared when several run ({capacity.reason})"))

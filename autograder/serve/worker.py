@@ -4,11 +4,12 @@ Two threads share the work, so that the gradebook keeps one writer:
 
 - the **dispatcher** claims submissions by the fair policy (:func:`.policy.next_to_run`) while
   a worker is free, turns each into a :class:`~autograder.batch.jobs.Job` with
-  :func:`autograder.batch.grade.prepare_jobs`, and starts it with
-  :func:`autograder.batch.runner.execute` on a local worker (a thread waiting on its process) or
-  a Dask worker; a job whose key the ledger already holds (an identical notebook) runs nothing;
-- the **recorder** takes each finished job, keeps its result in the ledger, records it, makes
-  and releases its feedback (:class:`.feedback.Publisher`), and finishes the submission.
+  :func:`autograder.batch.grade.prepare_jobs`, and starts it on the batch grader's executors
+  (:mod:`autograder.batch.executors`: local worker processes or Dask workers); a job whose key
+  the ledger already holds (an identical notebook) runs nothing;
+- the **recorder** takes each finished job, keeps its result in the ledger and records it by the
+  batch grader's rules (:func:`autograder.batch.ledger.record_run`), makes and releases its
+  feedback (:class:`.feedback.Publisher`), and finishes the submission.
 
 A job killed from outside, or whose worker failed, goes back to waiting (three tries at most).
 A job stopped because the service stops goes back too, and costs no try; a service that dies
@@ -30,20 +31,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from autograder.batch import runner
-from autograder.batch.backends import DaskBackend
+from autograder.batch import executors
+from autograder.batch.executors import Executor
 from autograder.batch.export import format_number
 from autograder.batch.grade import Settings as GradeSettings
 from autograder.batch.grade import prepare_jobs
-from autograder.batch.jobs import Job
-from autograder.batch.ledger import Ledger
+from autograder.batch.jobs import Job, RunResult
+from autograder.batch.ledger import Ledger, Settled, record_run
 from autograder.batch.outcome import Submission
-from autograder.batch.runner import RunResult
+from autograder.batch.results import SubmissionScore
 from autograder.serve import policy
 from autograder.serve.deadlines import late_penalty
 from autograder.serve.feedback import FeedbackError, Publisher, tests_with_messages
@@ -69,86 +68,6 @@ STOP_WAIT = 20.0
 MAX_CLAIMS = 3
 
 
-class Executor(Protocol):
-    """Where jobs run, one at a time each, with a future per job."""
-
-    description: str
-
-    def slots(self) -> int:
-        """How many jobs may run at once now."""
-
-    def submit(self, job: Job):
-        """Start ``job``; return a future (``add_done_callback``, ``result``)."""
-
-    def stop(self) -> None:
-        """Stop the running jobs."""
-
-
-class LocalExecutor:
-    """Up to ``workers`` jobs at once on this machine: threads waiting on ``nbgrader autograde``
-    processes, as the batch grader's local backend runs them. A job's TensorFlow threads are
-    decided as it starts (:func:`autograder.batch.runner.started_threads`): a lone submission
-    trains on every core, not on its planned share."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.description = f"{workers} local worker(s)"
-        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cnnkit-serve-job")
-
-    def slots(self) -> int:
-        return self.workers
-
-    def submit(self, job: Job):
-        return self.pool.submit(runner.execute, job)
-
-    def stop(self) -> None:
-        runner.stop_all()
-        self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-class DaskExecutor:
-    """The workers of an existing Dask scheduler, as many jobs at once as it has worker threads
-    (counted anew as workers come and go)."""
-
-    def __init__(self, address: str) -> None:
-        self.backend = DaskBackend(address)  # connects, or says what to start
-        self.client = self.backend.client
-        self.description = self.backend.description
-        self.futures: set = set()
-
-    def slots(self) -> int:
-        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
-        return sum(int(w.get("nthreads", 1)) for w in workers.values())
-
-    def submit(self, job: Job):
-        future = self.client.submit(runner.execute, job, pure=False,
-                                    key=f"cnnkit-serve-{job.student}-{job.assignment}-{job.key[:12]}",
-                                    resources={"GPU": 1} if job.needs_gpu else None)
-        self.futures.add(future)
-        future.add_done_callback(self.futures.discard)
-        return future
-
-    def stop(self) -> None:
-        if self.futures:
-            self.client.cancel(list(self.futures))
-        self.client.close()
-
-
-class IdleExecutor:
-    """No workers (``--workers 0``): submissions are accepted and wait."""
-
-    description = "no workers: submissions wait in the queue"
-
-    def slots(self) -> int:
-        return 0
-
-    def submit(self, job: Job):  # pragma: no cover - never called with no slots
-        raise RuntimeError("no workers")
-
-    def stop(self) -> None:
-        pass
-
-
 @dataclass
 class _Finished:
     """A job back from its worker (or from the ledger), for the recorder."""
@@ -165,7 +84,7 @@ class Worker:
     """The dispatcher and the recorder of one service."""
 
     def __init__(self, *, course_root: Path, db_url: str, queue: Queue, ledger: Ledger,
-                 publisher: Publisher, executor, grade_settings: GradeSettings, capacity,
+                 publisher: Publisher, executor: Executor, grade_settings: GradeSettings, capacity,
                  counts: str, assignments: Callable[[], list[str]] = list,
                  on_finished: Callable[[], None] = lambda: None) -> None:
         self.course_root = course_root
@@ -207,6 +126,7 @@ class Worker:
         self.executor.stop()
         for thread in self._threads:
             thread.join(timeout=60)
+        self.executor.close()
         back = self.queue.carry_on([self.queue.instance], outcome="stopped")
         if back:
             log.info("stopping: submission(s) %s back in the queue, no try charged", back)
@@ -277,25 +197,17 @@ class Worker:
         run_id = self.queue.run_started(claimed.id)
         with self._lock:
             self._in_flight += 1
-        try:
-            future = self.executor.submit(job)
-        except Exception as exc:
-            with self._lock:
-                self._in_flight -= 1
-            self._finished.put(_Finished(claimed, job, exc, "graded", run_id))
-            return True
 
-        def done(future, claimed=claimed, job=job, run_id=run_id) -> None:
-            try:
-                result = future.result()
-            except BaseException as exc:  # a lost worker, a cancelled task
-                result = exc
+        def done(job: Job, result: RunResult | BaseException, claimed=claimed, run_id=run_id) -> None:
             with self._lock:
                 self._in_flight -= 1
             self._finished.put(_Finished(claimed, job, result, "graded", run_id))
             self.wake.set()
 
-        future.add_done_callback(done)
+        try:
+            executors.start(self.executor, job, done)
+        except Exception as exc:  # no worker could take it (a gpu job and no GPU worker)
+            done(job, exc)
         return True
 
     def _prepare(self, claimed: Claimed) -> Job:
@@ -346,30 +258,52 @@ class Worker:
         if job is None or run is None:
             self.queue.fail(claimed.id, item.error)
             return
-        if isinstance(run, BaseException) or run.retry:
-            why = (f"the worker failed ({type(run).__name__}: {run})" if isinstance(run, BaseException)
-                   else run.reason)
-            if item.run_id is not None:
-                self.queue.run_ended(item.run_id, "stopped" if self._stopping.is_set() else "retry")
-            self._retry(claimed, why)
-            return
-        if item.how == "graded":
-            # Kept before anything else: from here on, a crash costs a recording, not a run.
-            self.ledger.store(claimed.student, claimed.assignment, run)
-            self.queue.run_ended(item.run_id, "graded" if run.notebook is not None else "failed")
-        flags = [*run.flags, *self._copies(claimed)]
-        if run.notebook is None:
-            self.ledger.mark(claimed.student, claimed.assignment, job.record_key, "failed")
-            self.queue.fail(claimed.id, run.reason, job_key=job.key, flags=flags,
-                            notes=run.notes, run_seconds=run.seconds, worker=run.worker)
-            log.info("submission %s failed: %s, %s, ran %.1f s: %s", claimed.id, claimed.student,
-                     claimed.assignment, run.seconds, run.reason)
-            return
+        # A run that came back with something to record (not a worker's exception, not stopped).
+        ran = run if isinstance(run, RunResult) and not run.retry else None
+        flags = [] if ran is None else [*ran.flags, *self._copies(claimed)]
         start = time.monotonic()
-        score = self.publisher.record(claimed.student, claimed.assignment, claimed.files,
-                                      run.notebook, flagged=bool(flags))
+        settled = record_run(
+            self.ledger, run, student=claimed.student, assignment=claimed.assignment,
+            record_key=job.record_key, status=item.how, keep=item.how == "graded",
+            write=lambda notebook, _: self.publisher.record(
+                claimed.student, claimed.assignment, claimed.files, notebook, flagged=bool(flags)))
         recorded = time.monotonic()
-        self.ledger.mark(claimed.student, claimed.assignment, job.record_key, "graded")
+        if item.run_id is not None:
+            if ran is None:
+                ended = "stopped" if self._stopping.is_set() else "retry"
+            else:
+                ended = "graded" if ran.notebook is not None else "failed"
+            self.queue.run_ended(item.run_id, ended)
+        if ran is None or settled.status == "retry":
+            self._retry(claimed, self._why(claimed, settled))
+        elif settled.score is None or ran.notebook is None:
+            self._failed(claimed, job, ran, flags)
+        else:
+            self._graded(item, job, ran, ran.notebook, settled.score, flags, recorded - start)
+
+    @staticmethod
+    def _why(claimed: Claimed, settled: Settled) -> str:
+        """Why a submission goes back to the queue (logged when it was the recording's fault)."""
+        error = settled.error
+        if error is None:
+            return settled.reason
+        if settled.run is None:
+            return f"the worker failed ({type(error).__name__}: {error})"
+        log.error("recording submission %s failed", claimed.id, exc_info=error)
+        return f"could not be recorded: {type(error).__name__}: {error}"
+
+    def _failed(self, claimed: Claimed, job: Job, run: RunResult, flags: list[str]) -> None:
+        """Finish a submission whose run failed (a problem of the submission)."""
+        self.queue.fail(claimed.id, run.reason, job_key=job.key, flags=flags,
+                        notes=run.notes, run_seconds=run.seconds, worker=run.worker)
+        log.info("submission %s failed: %s, %s, ran %.1f s: %s", claimed.id, claimed.student,
+                 claimed.assignment, run.seconds, run.reason)
+
+    def _graded(self, item: _Finished, job: Job, run: RunResult, notebook: bytes,
+                score: SubmissionScore, flags: list[str], recording_seconds: float) -> None:
+        """Finish a recorded submission: its late penalty, its feedback, its row, one log line."""
+        claimed = item.claimed
+        recorded = time.monotonic()
         _, penalty = late_penalty(self.db_url, claimed.student, claimed.assignment)
         notes = list(run.notes)
         try:
@@ -379,7 +313,7 @@ class Worker:
             html = None
             notes.append(f"the feedback page could not be made: {exc}")
         graded = Graded(item.how, job.key, score.score - penalty, score.max_score, penalty,
-                        tests_with_messages(score, run.notebook), flags, notes, run.seconds,
+                        tests_with_messages(score, notebook), flags, notes, run.seconds,
                         run.worker, html)
         self._restore_counted(claimed, score.score - penalty)
         self.queue.finish(claimed.id, graded)
@@ -387,7 +321,7 @@ class Worker:
                  "feedback (recorded in %.1f s, feedback in %.1f s)%s", claimed.id, item.how,
                  claimed.student, claimed.assignment, format_number(graded.score),
                  format_number(graded.max_score), run.seconds,
-                 (now() - claimed.received).total_seconds(), recorded - start,
+                 (now() - claimed.received).total_seconds(), recording_seconds,
                  time.monotonic() - recorded, f"; flagged: {'; '.join(flags)}" if flags else "")
 
     def _copies(self, claimed: Claimed) -> list[str]:

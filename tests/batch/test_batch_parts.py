@@ -1,5 +1,6 @@
-"""The batch grader's parts, without running notebooks: job keys, worker counts, the ledger, the
-runner's layout, the grader's lines, and the errors a grader meets first."""
+"""The batch grader's parts, without running notebooks: job keys, worker counts, the ledger and
+its recording rules, the executors, the runner's layout, the grader's lines, and the errors a
+grader meets first."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ import nbformat
 import pytest
 from rich.console import Console
 
-from autograder.cli import main as cli
-from autograder.batch import capacity, display
+from autograder.batch import capacity, display, executors, runner
 from autograder.batch.grade import Settings, grade_class, redact_url
-from autograder.batch.jobs import Job
-from autograder.batch.ledger import Ledger
+from autograder.batch.jobs import Job, RunResult
+from autograder.batch.ledger import Ledger, record_run
 from autograder.batch.limits import LimitError, Limits, configured
 from autograder.batch.outcome import Outcome, Submission
-from autograder.batch.jobs import RunResult
-from autograder.batch.runner import cell_seconds, lay_out
-from autograder.data import DATA_DIR_ENV, DataError
+from autograder.batch.results import SubmissionScore
 from autograder.batch.results import TestScore as Score
+from autograder.batch.runner import cell_seconds, lay_out
+from autograder.cli import main as cli
+from autograder.data import DATA_DIR_ENV, DataError
 
 
 def _job(**changes) -> Job:
@@ -140,6 +141,118 @@ def test_ledger_keeps_results_and_records(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM cnnkit_recorded").fetchone()[0] == 1
 
 
+def _recorded(tmp_path: Path, run, *, write=None, keep: bool = True, status: str = "graded"):
+    """``record_run`` of ``run`` for alice's pooling on a fresh ledger: (what it said, the stored
+    result, the recorded key, what ``write`` was given)."""
+    given = []
+
+    def writes(notebook, flags):
+        given.append((notebook, flags))
+        return SubmissionScore("alice", "pooling", (Score("a", 1, 1),))
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'gradebook.db'}")
+    try:
+        settled = record_run(ledger, run, student="alice", assignment="pooling", record_key="r1",
+                             write=write or writes, status=status, keep=keep)
+        recorded = ledger.recorded("alice", "pooling")
+        return settled, ledger.result("k1"), recorded.job_key if recorded else None, given
+    finally:
+        ledger.close()
+
+
+def test_a_run_with_a_notebook_is_kept_then_written_then_marked(tmp_path: Path) -> None:
+    run = RunResult("k1", b'{"cells": []}', 3.5, 2.0, "host:1", flags=("looks odd",))
+    settled, stored, key, given = _recorded(tmp_path, run)
+    assert (settled.status, settled.reason, settled.error, settled.run) == ("graded", "", None, run)
+    assert settled.score.tests == (Score("a", 1, 1),)
+    assert stored.notebook == run.notebook and key == "r1"
+    assert given == [(run.notebook, ("looks odd",))]
+    (tmp_path / "again").mkdir()
+    reused, stored, key, _ = _recorded(tmp_path / "again", run, keep=False, status="reused")
+    assert reused.status == "reused" and stored is None and key == "r1"
+
+
+def test_a_run_that_failed_is_kept_and_marked_failed(tmp_path: Path) -> None:
+    run = RunResult("k1", None, 1.0, 0.0, "host:1", "nbgrader autograde exited with status 1: x")
+    settled, stored, key, given = _recorded(tmp_path, run)
+    assert (settled.status, settled.reason, settled.score) == ("failed", run.reason, None)
+    assert stored.reason == run.reason and key == "r1" and given == []
+
+
+@pytest.mark.parametrize("run", [RuntimeError("worker lost"),
+                                 RunResult("k1", None, 2.0, 0.0, "here", "killed by signal 9.",
+                                           retry=True)])
+def test_a_worker_s_exception_or_a_stopped_run_goes_back_with_nothing_written(tmp_path, run) -> None:
+    settled, stored, key, given = _recorded(tmp_path, run)
+    assert settled.status == "retry" and (stored, key, given) == (None, None, [])
+    if isinstance(run, BaseException):
+        assert settled.error is run and settled.run is None and settled.reason == ""
+    else:
+        assert settled.error is None and settled.reason == "killed by signal 9."
+
+
+def test_an_exception_while_recording_goes_back_with_the_run_kept(tmp_path: Path) -> None:
+    def broken(notebook, flags):
+        raise OSError("disk full")
+
+    run = RunResult("k1", b'{"cells": []}', 3.5, 2.0, "host:1")
+    settled, stored, key, _ = _recorded(tmp_path, run, write=broken)
+    assert settled.status == "retry" and settled.run is run and settled.reason == ""
+    assert isinstance(settled.error, OSError) and str(settled.error) == "disk full"
+    assert stored is not None and key is None  # kept, not recorded: the next run records it
+
+
+def test_named_outcomes_say_graded_or_failed() -> None:
+    failed = Outcome.failed("bob", "pooling", "x", seconds=2.0, worker="h:1", job_key="k",
+                            review=("r",), notes=("n",))
+    assert (failed.status, failed.tests, failed.reason, failed.seconds, failed.worker,
+            failed.job_key, failed.review, failed.notes) == ("failed", (), "x", 2.0, "h:1", "k",
+                                                             ("r",), ("n",))
+    with pytest.raises(ValueError, match="status: expected one of graded, reused, unchanged, "
+                                         "got 'failed'"):
+        Outcome.graded("bob", "pooling", (), status="failed")
+
+
+def test_local_executor_runs_each_job_to_a_future_and_stop_kills_the_runs(monkeypatch) -> None:
+    import threading
+
+    monkeypatch.setattr(runner, "execute", lambda job: RunResult(job.key, b"{}", 1.0, 0.0, "h"))
+    stopped = []
+    monkeypatch.setattr(runner, "stop_all", lambda: stopped.append(True) or 0)
+    with pytest.raises(ValueError, match=r"workers: expected at least 1, got 0\."):
+        executors.LocalExecutor(0)
+    local = executors.executor_for(None, 2)
+    assert isinstance(local, executors.LocalExecutor) and local.slots() == 2
+    assert local.description == "2 local worker process(es)"
+    came_back, done = [], threading.Event()
+    executors.start(local, _job(), lambda job, result: (came_back.append((job, result)), done.set()))
+    assert done.wait(10)
+    assert came_back[0][0] == _job() and came_back[0][1].key == _job().key
+    local.stop()
+    local.close()
+    assert stopped == [True]
+
+
+def test_a_worker_s_exception_comes_back_as_the_result(monkeypatch) -> None:
+    def lost(job):
+        raise ConnectionError("worker lost")
+
+    monkeypatch.setattr(runner, "execute", lost)
+    local = executors.LocalExecutor(1)
+    came_back = []
+    try:
+        executors.start(local, _job(), lambda job, result: came_back.append(result))
+    finally:
+        local.close()
+    assert isinstance(came_back[0], ConnectionError)
+
+
+def test_idle_executor_has_no_slots() -> None:
+    idle = executors.executor_for("tcp://ignored:8786", 0)
+    assert isinstance(idle, executors.IdleExecutor) and idle.slots() == 0
+    assert idle.description == "no workers: submissions wait in the queue"
+
+
 def test_runner_lays_out_a_private_course_and_refuses_escaping_names(tmp_path: Path) -> None:
     folder = lay_out(_job(), tmp_path)
     assert (tmp_path / "nbgrader_config.py").read_text() == "c = 1"
@@ -163,19 +276,19 @@ def test_cell_seconds_sums_nbclient_timing() -> None:
 
 
 def test_lines_say_student_assignment_score_seconds_or_reason() -> None:
-    graded = Outcome("alice", "pooling", "graded", (Score("a", 2, 3), Score("b", 1, 1)), 12.34)
+    graded = Outcome.graded("alice", "pooling", (Score("a", 2, 3), Score("b", 1, 1)), seconds=12.34)
     assert display.line(graded).split() == ["graded", "alice", "pooling", "3/4", "12.3", "s"]
-    failed = Outcome("bob", "pooling", "failed", reason="nbgrader autograde exited with status 1: x")
+    failed = Outcome.failed("bob", "pooling", "nbgrader autograde exited with status 1: x")
     assert display.line(failed).endswith("nbgrader autograde exited with status 1: x")
-    manual = Outcome("carol", "pooling", "unchanged", (Score("a", 0, 3, True),), None)
+    manual = Outcome.graded("carol", "pooling", (Score("a", 0, 3, True),), status="unchanged")
     assert "needs manual grading" in display.line(manual)
 
 
 def test_summary_counts_each_status() -> None:
     console = Console(file=io.StringIO(), width=160)
-    outcomes = [Outcome("a", "pooling", "graded", (Score("t", 1, 1),), 1.0),
-                Outcome("b", "pooling", "reused", (Score("t", 0, 1),), 1.0),
-                Outcome("c", "pooling", "failed", reason="x")]
+    outcomes = [Outcome.graded("a", "pooling", (Score("t", 1, 1),), seconds=1.0),
+                Outcome.graded("b", "pooling", (Score("t", 0, 1),), status="reused", seconds=1.0),
+                Outcome.failed("c", "pooling", "x")]
     display.summary(outcomes, console, wall_seconds=5, where="here")
     text = console.file.getvalue()
     assert "3 submission(s) in 5 s: 1 executed, 1 reused" in text and "1 failed" in text

@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import signal
+from concurrent.futures import Future
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from rich.console import Console
@@ -15,26 +18,34 @@ from autograder.authoring import build
 from autograder.batch import assignment_db, grade
 from autograder.batch.capacity import Capacity
 from autograder.batch.grade import Settings, grade_class, prepare_jobs
-from autograder.batch.jobs import Job
+from autograder.batch.jobs import Job, RunResult
 from autograder.batch.ledger import Ledger
 from autograder.batch.limits import Limits
 from autograder.batch.outcome import Submission
 from autograder.batch.results import SubmissionScore
 from autograder.batch.results import TestScore as Score
-from autograder.batch.jobs import RunResult
 
 RETRY = "Run the same command again to retry."
 
 
-class _Backend:
+class _Executor:
     """Runs nothing: every job comes back at once with an executed notebook."""
 
-    description = "a test backend"
-    workers = 1
+    description = "a test executor"
+    submitted: ClassVar[list[str]] = []
+    """The students whose jobs were submitted, in order (the last batch's)."""
 
-    def run(self, jobs):
-        for job in jobs:
-            yield job, RunResult(job.key, b'{"cells": []}', 1.5, 1.0, "test:1")
+    def __init__(self) -> None:
+        _Executor.submitted = []
+
+    def slots(self) -> int:
+        return 1
+
+    def submit(self, job):
+        self.submitted.append(job.student)
+        future = Future()
+        future.set_result(RunResult(job.key, b'{"cells": []}', 1.5, 1.0, "test:1"))
+        return future
 
     def stop(self) -> None:
         pass
@@ -43,15 +54,18 @@ class _Backend:
         pass
 
 
-def _recorder(failing: dict[str, BaseException]):
-    """A Recorder whose ``record`` raises ``failing[student]``, and scores 1/1 otherwise."""
+def _recorder(failing: dict[str, BaseException | signal.Signals]):
+    """A Recorder whose ``record`` raises ``failing[student]`` (or, for a signal, receives it in
+    the middle of recording and goes on), and scores 1/1 otherwise."""
 
     class Recorder:
         def __init__(self, course_root, db_url, config=None):
             pass
 
         def record(self, student, assignment, notebook, *, flagged=False):
-            if student in failing:
+            if isinstance(failing.get(student), signal.Signals):
+                signal.raise_signal(failing[student])
+            elif student in failing:
                 raise failing[student]
             return SubmissionScore(student, assignment, (Score("test_a", 1, 1),))
 
@@ -86,7 +100,7 @@ def batch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """Run ``grade_class`` on a course of fake submissions, with nothing executed: returns a
     function of (students, failing recordings) -> (result, printed text)."""
     monkeypatch.setattr(grade, "prepare_jobs", _jobs)
-    monkeypatch.setattr(grade, "make_backend", lambda settings, capacity: _Backend())
+    monkeypatch.setattr(grade, "make_executor", lambda settings, capacity: _Executor())
     course = _course(tmp_path, ["alice", "bob", "carol"])
 
     def run(students, failing):
@@ -135,6 +149,21 @@ def test_a_ledger_that_fails_fails_the_submission_not_the_batch(batch, monkeypat
     assert [(o.student, o.status, o.reason) for o in result.outcomes] == [
         ("alice", "failed", f"recording failed: ValueError: ledger row rejected. {RETRY}"),
         ("bob", "graded", "")]
+
+
+def test_an_interrupt_while_recording_stops_after_that_recording(batch, tmp_path):
+    result, text = batch(["alice", "bob", "carol"], {"alice": signal.SIGINT})
+    # Alice's grades, her ledger mark and her line all made it; nothing else was started.
+    assert result.interrupted
+    assert [(o.student, o.status) for o in result.outcomes] == [("alice", "graded")]
+    assert _Executor.submitted == ["alice"]
+    assert text.count("graded ") == 1 and "Interrupted: 1 of 3 submission(s) are recorded" in text
+    again, _ = batch(["alice", "bob", "carol"], {})
+    # Her run was kept: it is not run again (recorded again from the ledger, as this made-up
+    # recorder writes no gradebook that would make it "unchanged").
+    assert [(o.student, o.status) for o in again.outcomes] == [
+        ("alice", "reused"), ("bob", "graded"), ("carol", "graded")]
+    assert _Executor.submitted == ["bob", "carol"]
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The worker's recorder without a grader (the queue and the ledger real, the run results and the
 publisher made up): a stop of the service costs no try, a killed run does, and the third says so
-in one sentence; a copy of another student's notebook is flagged for the instructor; each graded
+in one sentence; so do a worker's exception and a recording that fails (its run kept, not run
+again); a copy of another student's notebook is flagged for the instructor; each graded
 submission is one log line."""
 
 from __future__ import annotations
@@ -107,3 +108,38 @@ def test_each_graded_submission_is_one_log_line(made, monkeypatch, caplog, repo)
     assert lines[0].startswith(f"submission {claimed.id} graded: ann, images, 4 / 5 points, ran "
                                f"12.3 s, ")
     assert made.queue.get(claimed.id).state == "done"
+
+
+def test_a_recording_that_fails_goes_back_with_its_run_kept_and_the_last_try_says_why(made):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    made.publisher.record = broken
+    claimed = take(made.queue, "ann", b"{}")
+    done = RunResult("k" * 64, b"{}", 3.0, 1.0, "here")
+    made._record(_Finished(claimed, job(), done, "graded", made.queue.run_started(claimed.id)))
+    assert made.queue.get(claimed.id).state == "waiting"
+    # The run was kept before the recording failed: the next claims record it, they run nothing.
+    assert made.ledger.result("k" * 64).notebook == b"{}"
+    assert [r.outcome for r in made.queue.runs()] == ["graded"]
+    for _ in range(MAX_CLAIMS - 1):
+        claimed = made.queue.claim(claimed.id)
+        made._record(_Finished(claimed, job(), made.ledger.result("k" * 64), "reused"))
+    row = made.queue.get(claimed.id)
+    assert row.state == "failed"
+    assert row.reason == (f"could not be recorded: OSError: disk full. It was tried {MAX_CLAIMS} "
+                          f"times; ask your instructor.")
+
+
+def test_a_worker_s_exception_is_a_try(made):
+    claimed = take(made.queue, "ann", b"{}")
+    for attempt in range(1, MAX_CLAIMS + 1):
+        run = made.queue.run_started(claimed.id)
+        made._record(_Finished(claimed, job(), ConnectionError("worker lost"), "graded", run))
+        if attempt < MAX_CLAIMS:
+            claimed = made.queue.claim(claimed.id)
+    row = made.queue.get(claimed.id)
+    assert row.state == "failed" and made.ledger.result("k" * 64) is None
+    assert row.reason == (f"the worker failed (ConnectionError: worker lost). It was tried "
+                          f"{MAX_CLAIMS} times; ask your instructor.")
+    assert [r.outcome for r in made.queue.runs()] == ["retry"] * MAX_CLAIMS
