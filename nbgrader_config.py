@@ -66,8 +66,9 @@ c.OverwriteCells.add_missing_cells = True
 # Timeouts are per cell (nbgrader's default, 30 s, interrupts a training cell).
 c.Execute.timeout = int(settings.CELL_TIMEOUT.get())
 
-# A notebook's nbgrader metadata is the student's to edit, the gradebook's is not: every cell's
-# is set from the gradebook by grade id first (an unknown id makes it the student's own cell).
+# A notebook's nbgrader metadata is the student's to edit, the gradebook's is not: first, the
+# locked cells a student deleted or stripped of their metadata are put back, and every cell's
+# metadata is set from the gradebook by grade id (an unknown id makes it the student's own cell).
 c.Autograde.sanitize_preprocessors = [
     SettleMetadata,
     ClearOutput,
@@ -80,7 +81,10 @@ c.Autograde.sanitize_preprocessors = [
 # The student's kernel runs the student's cells and the notebook's given code; every test cell
 # is judged outside it, from observations, by the kit's judge (autograder/judge/execute.py).
 # Run by hand, `nbgrader autograde` starts an ordinary kernel with the grader's rights: see the
-# README for what that trusts; `cnnkit grade` shuts each kernel in a sandbox as well.
+# README for what that trusts; `cnnkit grade` shuts each kernel in a sandbox as well, and runs
+# this same list: each worker all of it but the steps that write grades (SaveAutoGrades,
+# AssignLatePenalties), which the coordinator runs when it records the executed notebook in the
+# course's gradebook (autograder/batch/pipeline.py).
 c.Autograde.autograde_preprocessors = [
     JudgedExecute,
     IgnorePattern,

@@ -2,9 +2,11 @@
 
 For each result the coordinator does what the second half of ``nbgrader autograde`` does: make
 sure the student and the submission exist (with the submission time from ``timestamp.txt``), put
-the executed notebook in ``autograded/``, then run nbgrader's ``SaveAutoGrades`` and
-``AssignLatePenalties`` preprocessors on it against the gradebook. Workers never write it, so
-SQLite never sees two writers and PostgreSQL is only a different ``db_url``.
+the executed notebook in ``autograded/``, then run the steps of the course's autograde pipeline
+that write grades (nbgrader's ``SaveAutoGrades`` and ``AssignLatePenalties``,
+:func:`autograder.batch.pipeline.recorded_steps`) on it against the gradebook. Workers leave those
+steps out and never write it, so grades are written once, SQLite never sees two writers and
+PostgreSQL is only a different ``db_url``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.batch.atomic import write_atomic
 from autograder.authoring.course import DEFAULT_COURSE_ID
+from autograder.batch.atomic import write_atomic
+from autograder.batch.pipeline import recorded_steps
 from autograder.batch.results import SubmissionScore, read_submission
 
 
@@ -45,6 +47,7 @@ class Recorder:
         self.db_url = db_url
         self.config = config if config is not None else course_config(course_root)
         self.course_id = str(self.config.get("CourseDirectory", {}).get("course_id") or DEFAULT_COURSE_ID)
+        self.steps = recorded_steps(self.config)
 
     def record(self, student: str, assignment: str, notebook: bytes, *,
                flagged: bool = False) -> SubmissionScore:
@@ -67,7 +70,7 @@ class Recorder:
         nb = nbformat.reads(notebook.decode("utf-8"), as_version=nbformat.NO_CONVERT)
         resources = {"nbgrader": {"db_url": self.db_url, "assignment": assignment,
                                   "notebook": assignment, "student": student}}
-        for preprocessor in (SaveAutoGrades, AssignLatePenalties):
+        for preprocessor in self.steps:
             nb, resources = preprocessor(config=self.config).preprocess(nb, resources)
         with Gradebook(self.db_url, self.course_id) as gb:
             gb.find_submission_notebook(assignment, assignment, student).flagged = flagged

@@ -2,7 +2,8 @@
 
 The worker writes nothing shared. It lays out a throw-away course (the course's
 ``nbgrader_config.py``, a gradebook holding only the assignment's definition, the submission under
-``submitted/``), runs the real ``nbgrader autograde`` there in its own process, and returns the
+``submitted/``), runs the real ``nbgrader autograde`` there in its own process, with the course's
+pipeline less the steps that write grades (:mod:`autograder.batch.pipeline`), and returns the
 executed notebook. The coordinator records the grades from that notebook
 (:mod:`autograder.batch.record`), so a worker on another machine never touches the gradebook.
 """
@@ -25,15 +26,14 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import capacity, sandbox
-from autograder.batch.review import locked, problems, scan
-from autograder.batch.jobs import Job, RunResult
 from autograder import data, settings
 from autograder.authoring import student_kit
+from autograder.authoring.nbgrader_run import nbgrader_env
+from autograder.batch import capacity, sandbox
+from autograder.batch.jobs import Job, RunResult
+from autograder.batch.review import locked, problems, scan
 from autograder.budget import BUDGET_ENV
 from autograder.judge import withheld
-from autograder.authoring.nbgrader_run import nbgrader_env
-
 
 #: Process groups of the nbgrader runs in progress in this process, for :func:`stop_all`.
 _RUNNING: set[int] = set()
@@ -133,37 +133,34 @@ def run_environment(job: Job, root: Path) -> dict[str, str]:
 
 def private_config(job: Job, root: Path, *, truth: Path | None = None,
                    kernel_data: Path | None = None, stats: Path | None = None) -> str:
-    """The course's configuration plus the runner's settings: judged and guarded execution under
-    the job's budget (the accuracy gate measuring on ``truth``, the MNIST folder with the real
-    labels, while the kernel reads ``kernel_data``), the per-cell limit, and a kernel that talks
+    """The course's configuration, its autograde pipeline without the steps that write grades
+    (the coordinator runs those when it records the run: :mod:`autograder.batch.pipeline`), and
+    the job's own settings: the judge's budget (the accuracy gate measuring on ``truth``, the
+    MNIST folder with the real labels, while the kernel reads ``kernel_data``; its timings in
+    ``stats``), the per-cell limit, the output limit and progress file, and a kernel that talks
     over Unix sockets in the job's folder."""
     runtime = root / "runtime"
-    settings = {
-        "Autograde.autograde_preprocessors": "[JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, "
-                                             "LimitOutput, SaveAutoGrades, AssignLatePenalties, "
-                                             "CheckCellMetadata]",
-        "JudgedExecute.budget": repr(job.budget),
-        **({"JudgedExecute.truth_data": repr(str(truth))} if truth is not None else {}),
-        **({"JudgedExecute.kernel_data": repr(str(kernel_data))} if kernel_data is not None else {}),
-        **({"JudgedExecute.stats_file": repr(str(stats))} if stats is not None else {}),
-        "Execute.timeout": repr(int(job.limits.cell_seconds)),
-        "Execute.error_on_timeout": repr({
+    per_job = {
+        "JudgedExecute.budget": job.budget,
+        **({"JudgedExecute.truth_data": str(truth)} if truth is not None else {}),
+        **({"JudgedExecute.kernel_data": str(kernel_data)} if kernel_data is not None else {}),
+        **({"JudgedExecute.stats_file": str(stats)} if stats is not None else {}),
+        "Execute.timeout": int(job.limits.cell_seconds),
+        "Execute.error_on_timeout": {
             "ename": "CellTimeoutError",
             "evalue": f"this cell ran longer than {job.limits.cell_seconds:g} s and was stopped.",
             "traceback": [f"CellTimeoutError: this cell ran longer than {job.limits.cell_seconds:g} s "
-                          f"and was stopped."]}),
-        "GuardedExecute.output_limit": repr(job.limits.output),
-        "GuardedExecute.progress_file": repr(str(root / "progress.json")),
-        "KernelManager.transport": repr("ipc"),
-        "KernelManager.ip": repr(sandbox.kernel_ip(runtime)),
-        "KernelManager.connection_file": repr(str(runtime / "kernel.json")),
+                          f"and was stopped."]},
+        "GuardedExecute.output_limit": job.limits.output,
+        "GuardedExecute.progress_file": str(root / "progress.json"),
+        "KernelManager.transport": "ipc",
+        "KernelManager.ip": sandbox.kernel_ip(runtime),
+        "KernelManager.connection_file": str(runtime / "kernel.json"),
     }
     lines = ["", "# Added by the kit's runner for this job.",
-             "from nbconvert.preprocessors import ClearMetadataPreprocessor",
-             "from nbgrader.preprocessors import (IgnorePattern, LimitOutput, SaveAutoGrades,",
-             "                                    AssignLatePenalties, CheckCellMetadata)",
-             "from autograder.judge.execute import JudgedExecute"]
-    lines += [f"c.{name} = {value}" for name, value in settings.items()]
+             "from autograder.batch.pipeline import worker_steps",
+             "c.Autograde.autograde_preprocessors = worker_steps(c)"]
+    lines += [f"c.{name} = {value!r}" for name, value in per_job.items()]
     return job.config + "\n".join(lines) + "\n"
 
 
@@ -216,6 +213,26 @@ def _empty(cache: Path) -> Path:
     return folder
 
 
+def review(job: Job) -> tuple[scan.Scan, list[str], list[str]]:
+    """The submitted notebook read once, as nbgrader will run it, for a person: the scan (what
+    its own code does that could change a grade but its merit), and the flags and notes about
+    the assignment's locked cells and nbgrader metadata. Nothing here changes the grade: the
+    course's ``SettleMetadata`` puts the gradebook's cells back when nbgrader runs the notebook
+    (:mod:`autograder.judge.testbook`)."""
+    try:
+        submitted = json.loads(job.files.get(f"{job.assignment}.ipynb", b"{}").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        submitted = {}
+    submitted = scan.as_run(submitted)  # the notebook nbgrader runs (an older format upgraded)
+    scanned = scan.scan_submission(submitted, job.locked)
+    flags, notes = list(scanned.reports), []
+    for found_flags, found_notes in (locked.locked_problems(submitted, job.locked),
+                                     locked.metadata_changes(submitted, job.layout)):
+        flags += found_flags
+        notes += found_notes
+    return scanned, flags, notes
+
+
 def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None,
             data_dir: Path | None = None) -> RunResult:
     """Grade ``job`` in a fresh private course folder and return the executed notebook.
@@ -241,19 +258,8 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
         for extra in sorted(set(job.files) - {notebook_name, "timestamp.txt"}):
             (folder / extra).unlink(missing_ok=True)
             notes.append(f"file {extra}: not given to the notebook (only {notebook_name} is graded).")
-        try:
-            submitted = json.loads(job.files.get(notebook_name, b"{}").decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            submitted = {}
-        submitted = scan.as_run(submitted)  # the notebook nbgrader runs (an older format upgraded)
-        scanned = scan.scan_submission(submitted, job.locked)
-        flags = list(scanned.reports)
-        for found_flags, found_notes in (locked.locked_problems(submitted, job.locked),
-                                         locked.metadata_changes(submitted, job.layout)):
-            flags += found_flags
-            notes += found_notes
-        if locked.repair(submitted, job):
-            (folder / notebook_name).write_text(json.dumps(submitted), encoding="utf-8")
+        scanned, flags, found_notes = review(job)
+        notes += found_notes
         for name in ("runtime", "home", "jupyter"):
             (root / name).mkdir(exist_ok=True)
         groups = sandbox.make_groups(isolation, root.name, job.limits)
@@ -264,7 +270,7 @@ def execute(job: Job, workdir: str | None = None, *, kit_dir: Path | None = None
                    "--student", job.student, "--force"]
         try:
             with _RUNNING_LOCK:
-                if _STOPS != stops:
+                if stops != _STOPS:
                     return RunResult(job.key, None, time.monotonic() - start, 0.0, worker,
                                      "the batch was stopped before this job started.", retry=True)
                 # The cores are shared out now, among the runs going as this one starts.

@@ -1,16 +1,16 @@
 """nbgrader's Execute with a judge: the kernel runs the student's cells, the judge runs the tests.
 
 :class:`JudgedExecute` replaces ``Execute`` in ``Autograde.autograde_preprocessors`` (the
-course's ``nbgrader_config.py``, and the private configuration of each ``cnnkit grade`` job).
+course's ``nbgrader_config.py``, which each ``cnnkit grade`` job runs too).
 It walks the notebook as nbgrader does, with the guarded execution of
 :class:`~autograder.judge.guarded_execute.GuardedExecute` (output limit, dead kernel, progress),
 and changes two things:
 
-* **Where each cell's identity comes from.** Every cell's nbgrader metadata is set from the
-  gradebook by its grade id (:class:`~autograder.judge.testbook.SettleMetadata` does it before
-  nbgrader's sanitizing, and again here): a cell whose grade id the gradebook does not know is the
-  student's own code. nbgrader's own grading (``SaveAutoGrades``) then reads metadata the student
-  could not choose.
+* **Where each cell's identity comes from.** Every cell's nbgrader metadata has been set from the
+  gradebook by its grade id (:class:`~autograder.judge.testbook.SettleMetadata`, the first of
+  nbgrader's sanitizing steps): a cell whose grade id the gradebook does not know is the student's
+  own code. A test is the gradebook's test of that grade id, and nbgrader's own grading
+  (``SaveAutoGrades``) reads metadata the student could not choose.
 * **Where a test runs.** A test cell's code, as the gradebook holds it (hidden tests included),
   never reaches the kernel. At the test's place in the notebook the judge runs it here
   (:func:`~autograder.judge.verdict.run_test`), asking the kernel for observations of the
@@ -34,8 +34,8 @@ from autograder import budget as budgets
 from autograder import data, settings
 from autograder.authoring import course_checks
 from autograder.judge import verdict
-from autograder.judge.gate import Gate
 from autograder.judge.channel import INSTALL, Channel
+from autograder.judge.gate import Gate
 from autograder.judge.guarded_execute import GuardedExecute, error_output
 from autograder.judge.namespace import KernelData, judge_namespace
 from autograder.judge.testbook import TestBook
@@ -67,9 +67,6 @@ class JudgedExecute(GuardedExecute):
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self._book = TestBook(resources)
-        for grade_id in self._book.settle(nb):
-            self.log.warning("Cell with grade id %r is not part of the assignment; it runs as "
-                             "the student's own code.", grade_id)
         name = self.budget or settings.BUDGET.get() or "cpu"
         if name not in budgets.BUDGETS:
             raise budgets.BudgetError(f"JudgedExecute.budget: expected one of "

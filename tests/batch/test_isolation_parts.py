@@ -1,6 +1,6 @@
 """The parts that keep a hostile submission in its place, without running nbgrader: limits, the
-repair of deleted or stripped locked cells, the sandbox's command line, and
-guarded execution in a real kernel."""
+sandbox's command line, and guarded execution in a real kernel (the locked cells a student deleted
+or stripped are put back by ``SettleMetadata``: ``tests/judge/test_testbook.py``)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import sys
 import nbformat
 import pytest
 
+from autograder import settings
 from autograder.batch import sandbox
-from autograder.batch.jobs import Job
-from autograder.batch.limits import LIMITS_ENV, Limits, configured
+from autograder.batch.limits import Limits, configured
 from autograder.batch.review.cells import visible
-from autograder.batch.review.locked import repair
 from autograder.batch.review.problems import cell_problems
 from autograder.judge.guarded_execute import GuardedExecute
-from support.notebooks import notebook as _nb
 
 
 def test_limits_parse_sizes_times_and_names() -> None:
@@ -39,38 +37,19 @@ def test_bad_limits_say_what_is_wrong(text: str, message: str) -> None:
 
 
 def test_limits_from_the_environment_then_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(LIMITS_ENV, "memory=2G,cell=10")
+    monkeypatch.setenv(settings.LIMITS.name, "memory=2G,cell=10")
     limits = configured("cell=20")
     assert limits.memory == 2 * 2**30 and limits.cell_seconds == 20
     assert limits.processes == Limits().processes
 
 
-
-
-LAYOUT = ({"name": "setup", "cell_type": "code", "locked": True, "grade": False, "points": 0, "solution": False},
-          {"name": "answer", "cell_type": "code", "locked": False, "grade": False, "points": 0, "solution": True},
-          {"name": "test_a", "cell_type": "code", "locked": True, "grade": True, "points": 2, "solution": False},
-          {"name": "test_b", "cell_type": "code", "locked": True, "grade": True, "points": 1, "solution": False})
 LOCKED = {"setup": "import numpy as np", "test_a": "assert x == 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS",
           "test_b": "assert x > 0"}
-
-
-def _job() -> Job:
-    return Job("s", "a", {}, b"", "", locked=LOCKED, layout=LAYOUT)
 
 
 def test_visible_drops_hidden_tests_and_blank_lines() -> None:
     assert visible(LOCKED["test_a"]) == "assert x == 1"
     assert visible("a  \n\n b\n") == "a\n b"
-
-
-def test_repair_puts_back_deleted_and_stripped_locked_cells_in_order() -> None:
-    nb = _nb(("import numpy as np", None), ("x = 1", "answer"), ("assert x > 0", "test_b"))
-    assert repair(nb, _job())
-    ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb["cells"]]
-    assert ids == ["setup", "answer", "test_a", "test_b"]
-    assert nb["cells"][2]["metadata"]["nbgrader"]["points"] == 2
-    assert not repair(nb, _job())
 
 
 def _settings(tmp_path) -> dict:

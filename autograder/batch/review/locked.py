@@ -1,21 +1,24 @@
 """The assignment's locked cells in a submitted notebook: which were edited, stripped of their
-metadata or deleted, whose nbgrader metadata was changed, and putting back what nbgrader's own
-``add_missing_cells`` cannot."""
+metadata or deleted, and whose nbgrader metadata was changed, as flags and notes for a person.
+Putting them right is the course's ``SettleMetadata`` (:mod:`autograder.judge.testbook`), which
+plain ``nbgrader autograde`` runs too."""
 
 from __future__ import annotations
 
-from autograder.batch.jobs import Job
+from collections.abc import Mapping
+
 from autograder.batch.review import cells
 from autograder.batch.review.cells import visible
 
 
-def locked_problems(nb: dict, locked: dict[str, str]) -> tuple[list[str], list[str]]:
+def locked_problems(nb: Mapping, locked: dict[str, str]) -> tuple[list[str], list[str]]:
     """Flags and notes about the assignment's locked cells in the submitted notebook."""
     flags, notes = [], []
     seen = {cells.grade_id(c): cells.source(c) for c in nb.get("cells", []) if cells.grade_id(c)}
     sources = {visible(cells.source(c)) for c in nb.get("cells", [])
                if not c.get("metadata", {}).get("nbgrader")}
-    stripped, deleted = [], []
+    stripped: list[str] = []
+    deleted: list[str] = []
     for grade_id, source in locked.items():
         if grade_id not in seen:
             (stripped if visible(source) and visible(source) in sources else deleted).append(grade_id)
@@ -36,7 +39,7 @@ def locked_problems(nb: dict, locked: dict[str, str]) -> tuple[list[str], list[s
 GRADING_KEYS = ("grade", "solution", "locked", "points")
 
 
-def metadata_changes(nb: dict, layout: tuple[dict, ...]) -> tuple[list[str], list[str]]:
+def metadata_changes(nb: Mapping, layout: tuple[dict, ...]) -> tuple[list[str], list[str]]:
     """Flags for cells of the assignment whose grading metadata (test or answer, locked, points)
     the submission changed, and notes for nbgrader cells the assignment does not have. The
     gradebook's metadata is used either way (:class:`autograder.judge.testbook.SettleMetadata`)."""
@@ -75,38 +78,3 @@ def _metadata(cell: dict) -> dict:
     return {"grade": cell["grade"], "grade_id": cell["name"], "locked": cell["locked"],
             "schema_version": 3, "solution": cell["solution"], "task": False,
             **({"points": cell["points"]} if cell["grade"] else {})}
-
-
-def repair(nb: dict, job: Job) -> bool:
-    """Put back the locked cells a student deleted or stripped of their metadata, in place, at
-    their place in the assignment's order, so that nbgrader restores and runs them (its own
-    ``add_missing_cells`` fails on a deleted cell whose predecessor is gone too). Return whether
-    anything changed."""
-    found = nb.get("cells")
-    if not isinstance(found, list) or not job.layout:
-        return False
-    changed = False
-    present = {cells.grade_id(c) for c in found if isinstance(c, dict)}
-    for spec in job.layout:
-        if not spec["locked"] or spec["name"] in present:
-            continue
-        original = visible(job.locked.get(spec["name"], ""))
-        twin = next((c for c in found if isinstance(c, dict) and cells.grade_id(c) is None
-                     and original and visible(cells.source(c)) == original), None)
-        if twin is not None:
-            twin.setdefault("metadata", {})["nbgrader"] = _metadata(spec)
-        else:
-            order = [c["name"] for c in job.layout]
-            before = order[:order.index(spec["name"])]
-            position = 0
-            for index, cell in enumerate(found):
-                if isinstance(cell, dict) and cells.grade_id(cell) in before:
-                    position = index + 1
-            new = {"cell_type": spec["cell_type"], "metadata": {"nbgrader": _metadata(spec)},
-                   "source": job.locked.get(spec["name"], "")}
-            if spec["cell_type"] == "code":
-                new.update(outputs=[], execution_count=None)
-            found.insert(position, new)
-        present.add(spec["name"])
-        changed = True
-    return changed
