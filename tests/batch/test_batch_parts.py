@@ -338,3 +338,15 @@ def test_grade_names_the_unknown_assignment(repo: Path) -> None:
     code, text = _cli("grade", "poolng", "--course", str(repo), "--plan")
     assert code == 2
     assert "poolng" in text and "pooling" in text and "expected one of" in text
+
+
+def test_the_kernel_launcher_watches_the_process_jupyter_client_names(monkeypatch) -> None:
+    import os
+
+    from autograder.batch.sandbox import launcher
+
+    # Named by jupyter_client: right even when that process died before the launcher looked.
+    monkeypatch.setenv("JPY_PARENT_PID", "4321")
+    assert launcher._parent() == 4321
+    monkeypatch.delenv("JPY_PARENT_PID")
+    assert launcher._parent() == os.getppid()

@@ -59,11 +59,21 @@ def _ready(pid: int) -> bool:
     return (inside.st_dev, inside.st_ino) != (host.st_dev, host.st_ino)
 
 
-def _link(runtime: str, pid: int, bwrap: subprocess.Popen) -> None:
-    """Point ``<runtime>/k`` at the sandbox's socket folder once the sandbox is set up."""
+def _parent() -> int:
+    """The process that started this one: ``JPY_PARENT_PID``, which jupyter_client sets to its own
+    process id, else ``os.getppid()``. The variable stays right when that process died while this
+    one was still starting (Python, the kit's imports: a second or more under load), when
+    ``os.getppid()`` already names whatever adopted this one, which never goes away."""
+    named = os.environ.get("JPY_PARENT_PID", "")
+    return int(named) if named.isdigit() else os.getppid()
+
+
+def _link(runtime: str, pid: int, bwrap: subprocess.Popen, parent: int) -> None:
+    """Point ``<runtime>/k`` at the sandbox's socket folder once the sandbox is set up (not if
+    ``parent`` went away meanwhile: :func:`_wait` then stops it)."""
     deadline = time.monotonic() + READY_SECONDS
     while not _ready(pid):
-        if bwrap.poll() is not None or time.monotonic() > deadline:
+        if bwrap.poll() is not None or time.monotonic() > deadline or os.getppid() != parent:
             return
         time.sleep(0.01)
     link, temporary = Path(runtime) / LINK, Path(runtime) / f".{LINK}.{os.getpid()}"
@@ -72,7 +82,7 @@ def _link(runtime: str, pid: int, bwrap: subprocess.Popen) -> None:
     os.replace(temporary, link)
 
 
-def _start(settings: dict, connection_file: str) -> subprocess.Popen:
+def _start(settings: dict, connection_file: str, parent: int) -> subprocess.Popen:
     """Start bubblewrap; return it once the link to its sockets is made."""
     connection = json.loads(Path(connection_file).read_text(encoding="utf-8"))
     connection["ip"] = SOCKETS
@@ -91,7 +101,7 @@ def _start(settings: dict, connection_file: str) -> subprocess.Popen:
         pid = int(json.loads(text)["child-pid"])
     except (ValueError, KeyError):
         return bwrap  # bubblewrap failed before it started the sandbox; its message is on stderr
-    _link(settings["runtime"], pid, bwrap)
+    _link(settings["runtime"], pid, bwrap, parent)
     return bwrap
 
 
@@ -116,7 +126,7 @@ def _exit_like(status: int) -> None:
 
 def launch(settings_file: str, connection_file: str) -> None:
     """Start the kernel in its sandbox and wait for it (see the module's docstring)."""
-    parent = os.getppid()
+    parent = _parent()
     settings = json.loads(Path(settings_file).read_text(encoding="utf-8"))
     _limit(resource.RLIMIT_DATA, settings["memory"])
     _limit(resource.RLIMIT_FSIZE, settings["file_size"])
@@ -132,4 +142,4 @@ def launch(settings_file: str, connection_file: str) -> None:
         os.environ.update({"PYTHONPATH": settings["kit"], DATA_DIR_ENV: settings["data"]})
         argv = [settings["python"], "-m", "ipykernel_launcher", "-f", connection_file]
         os.execv(argv[0], argv)
-    _exit_like(_wait(_start(settings, connection_file), parent))
+    _exit_like(_wait(_start(settings, connection_file, parent), parent))
