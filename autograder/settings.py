@@ -6,15 +6,27 @@ decides a grade does: the judge takes its budget and data folders from the grade
 configuration.
 
 ``cnnkit settings`` (or ``python -m autograder.settings``) lists them with their current values.
+
+A command's settings are declared here too, in one way: a frozen dataclass whose fields are made
+by :func:`setting`, each with its default, its help, its option and, where it has one, its
+variable. :func:`add_options` generates the command line's options from them and
+:func:`from_options` builds the dataclass from what was given, so that a setting's help, default
+and spelling are written once.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType, NoneType, UnionType
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,128 @@ CACHE = Variable(
     "the MNIST files, parsed data). Unset: $XDG_CACHE_HOME/cnnkit, else ~/.cache/cnnkit.")
 
 VARIABLES: tuple[Variable, ...] = (BUDGET, DATA_DIR, EXCHANGE, CELL_TIMEOUT, LIMITS, CACHE)
+
+
+#: The key of a setting's declaration in its dataclass field's metadata.
+DECLARED = "cnnkit.setting"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What :func:`setting` attaches to a field: all its command line needs besides its default."""
+
+    help: str
+    """What it does, in full sentences; the option's help, with the default added."""
+    env: Variable | None = None
+    """The variable that gives it when its option is not given (an option that repeats: the
+    variable's value comes first, the options' after)."""
+    option: str | None = None
+    """Its option (None: ``--`` and the field's name with dashes)."""
+    aliases: tuple[str, ...] = ()
+    """Older spellings of the option, still taken but not shown."""
+    shown: str | None = None
+    """The default as ``--help`` shows it (None: the default itself)."""
+    convert: Callable[[Any], Any] | None = None
+    """Turns the option's value into the field's (None: it is the field's)."""
+    argparse: Mapping[str, Any] = field(default_factory=dict)
+    """More of :meth:`argparse.ArgumentParser.add_argument`'s keywords (``choices``,
+    ``metavar``, ``action``, ``type`` where the field's type is not one argparse calls)."""
+
+
+def setting(default: Any, help: str, *, env: Variable | None = None, option: str | None = None,
+            aliases: tuple[str, ...] = (), shown: str | None = None,
+            convert: Callable[[Any], Any] | None = None, **argparse_options: Any) -> Any:
+    """A field of a settings dataclass with its default, its ``help`` and what its option needs
+    (see :class:`Declared`; ``argparse_options`` go to ``add_argument``). The option's type
+    comes from the field's annotation: ``int``, ``float`` and ``Path`` are converted, a ``bool``
+    is a flag (``--name``, or ``--name/--no-name`` when it defaults to True).
+
+    >>> @dataclass(frozen=True)
+    ... class Example:
+    ...     port: int = setting(8090, "The TCP port to listen on.")
+    >>> parser = argparse.ArgumentParser()
+    >>> add_options(parser, Example)
+    >>> from_options(Example, parser.parse_args(["--port", "80"]))
+    Example(port=80)
+    """
+    declared = Declared(help, env, option, tuple(aliases), shown, convert,
+                        MappingProxyType(dict(argparse_options)))
+    return field(default=default, metadata={DECLARED: declared})
+
+
+def _declared(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls) if DECLARED in f.metadata}
+
+
+def _plain(hint: Any) -> Any:
+    """``hint`` without ``None`` (``int | None`` -> ``int``)."""
+    if isinstance(hint, UnionType) or typing.get_origin(hint) is typing.Union:
+        kinds = [k for k in typing.get_args(hint) if k is not NoneType]
+        return kinds[0] if len(kinds) == 1 else hint
+    return hint
+
+
+def add_options(parser: argparse.ArgumentParser, cls: type, *names: str,
+                exclude: tuple[str, ...] = ()) -> None:
+    """Add to ``parser`` the options of the settings dataclass ``cls``: the fields ``names``, in
+    that order, else every field declared with :func:`setting` but those in ``exclude``. Each
+    option's value lands under the field's name; an option that is not given takes its
+    variable's value when set, else the field's default."""
+    fields = _declared(cls)
+    hints = typing.get_type_hints(cls)
+    for name in names or [n for n in fields if n not in exclude]:
+        found = fields[name]
+        declared: Declared = found.metadata[DECLARED]
+        kind = _plain(hints[name])
+        options = dict(declared.argparse)
+        if kind is bool:
+            options.setdefault("action", argparse.BooleanOptionalAction if found.default
+                                         else "store_true")
+        elif kind in (int, float, Path) and "action" not in options:
+            options.setdefault("type", kind)
+        repeats = options.get("action") == "append"
+        default = found.default
+        if declared.env is not None and declared.env.get():
+            default = [declared.env.get()] if repeats else declared.env.get()
+        flag = declared.option or "--" + name.replace("_", "-")
+        parser.add_argument(flag, dest=name, default=default, help=_help(declared, found.default,
+                                                                         kind, repeats), **options)
+        for alias in declared.aliases:
+            parser.add_argument(alias, dest=name, default=argparse.SUPPRESS,
+                                help=argparse.SUPPRESS, **options)
+
+
+def _help(declared: Declared, default: Any, kind: Any, repeats: bool) -> str:
+    """The option's help: the declaration's, then its default, whether it repeats, its variable."""
+    notes = []
+    if declared.shown is not None:
+        notes.append(f"default: {declared.shown}")
+    elif kind is bool:
+        notes += ["default: yes"] if default else []
+    elif default is not None:
+        notes.append(f"default: {default}")
+    if repeats:
+        notes.append("repeatable")
+    if declared.env is not None:
+        notes.append(f"applied after ${declared.env.name}" if repeats else f"${declared.env.name} when set")
+    text = declared.help + (f" ({'; '.join(notes)})" if notes else "")
+    return text.replace("%", "%%")  # argparse formats help with %
+
+
+def from_options(cls: type[T], args: argparse.Namespace, **given: Any) -> T:
+    """The settings dataclass ``cls`` from the options :func:`add_options` added to the parser
+    that read ``args`` (each converted as declared), and the fields ``given``; a field whose
+    option the command does not have keeps its default."""
+    values = dict(given)
+    for name, found in _declared(cls).items():
+        if name in values or not hasattr(args, name):
+            continue
+        convert = found.metadata[DECLARED].convert
+        value = getattr(args, name)
+        values[name] = convert(value) if convert is not None else value
+    return cls(**values)
 
 
 def cache_dir() -> Path:

@@ -51,32 +51,10 @@ from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.record import Recorder, course_config
 from autograder.batch.results import read_submission
 from autograder.batch.sanitize import for_terminal
+from autograder.batch.settings import Settings
 from autograder.budget import MODELS
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How a batch runs; every field has the default a grader expects."""
-
-    budget: str = "cpu"
-    """The training budget (``CNNKIT_BUDGET`` in each kernel)."""
-    workers: int | None = None
-    """Submissions graded at once on this machine (None: what fits, see :mod:`.capacity`)."""
-    scheduler: str | None = None
-    """Address of a Dask distributed scheduler to run on instead of this machine."""
-    db_url: str | None = None
-    """The gradebook (None: the course's own, ``sqlite:///<course>/gradebook.db``)."""
-    output: Path | None = None
-    """Where the CSV and the class report go (None: ``<course>/grading``)."""
-    feedback: bool = True
-    """Write each student's feedback HTML (``nbgrader generate_feedback``)."""
-    retry_failed: bool = False
-    """Run again the submissions whose earlier run failed."""
-    limits: Limits | None = None
-    """Time, memory, process, output and disk limits of each notebook (None: the kit's defaults
-    with ``$CNNKIT_LIMITS`` applied)."""
 
 
 @dataclass

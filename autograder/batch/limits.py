@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from dask.utils import format_bytes, parse_bytes
 
+from autograder import settings
 from autograder.errors import BadInput
-
-#: The environment variable with limits for every batch (``name=value`` pairs, comma separated).
-LIMITS_ENV = "CNNKIT_LIMITS"
 
 _GIB = 2**30
 _MIB = 2**20
@@ -55,10 +53,10 @@ class Limits:
     working folder and its sockets) and ``/dev/shm``, memory-backed file systems whose sizes add
     up to this."""
 
-    def with_changes(self, text: str) -> "Limits":
+    def with_changes(self, text: str) -> Limits:
         """These limits with ``name=value`` pairs from ``text`` (comma separated) applied; raises
         :class:`LimitError` for an unknown name or a bad value."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for item in filter(None, (part.strip() for part in text.split(","))):
             name, _, value = item.partition("=")
             changes[_field(name.strip())] = _value(name.strip(), value.strip())
@@ -142,10 +140,25 @@ def format_size(size: int) -> str:
 
 
 def configured(extra: str | None = None) -> Limits:
-    """The kit's limits, then ``$CNNKIT_LIMITS``, then ``extra`` (e.g. from the command line)."""
+    """The kit's limits, then ``$CNNKIT_LIMITS`` (:data:`autograder.settings.LIMITS`), then
+    ``extra`` (e.g. from the command line)."""
+    return _applied([settings.LIMITS.get(), extra or ""])
+
+
+def _applied(changes: list[str] | None) -> Limits:
+    """The kit's limits with each of ``changes`` (``name=value`` pairs) applied in turn."""
     limits = Limits()
-    if os.environ.get(LIMITS_ENV):
-        limits = limits.with_changes(os.environ[LIMITS_ENV])
-    if extra:
-        limits = limits.with_changes(extra)
+    for text in changes or []:
+        limits = limits.with_changes(text) if text else limits
     return limits
+
+
+def limits_setting() -> Any:
+    """The ``limits`` field of a command's settings (:func:`autograder.settings.setting`):
+    ``--limit NAME=VALUE``, repeatable, applied after ``$CNNKIT_LIMITS``; None: the kit's
+    limits with ``$CNNKIT_LIMITS`` applied."""
+    return settings.setting(
+        None, "Change a limit of each notebook's run: notebook, cell (seconds), memory, output, "
+              "file, disk (bytes, K/M/G), processes (defaults in autograder/batch/limits.py).",
+        env=settings.LIMITS, option="--limit", metavar="NAME=VALUE", action="append",
+        convert=_applied)

@@ -8,26 +8,36 @@ the fix); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Sequence
 
 from rich.console import Console
 
+import autograder
 from autograder import budget as budgets
 from autograder.authoring import course as courses
 from autograder.authoring.course import repo_root
 from autograder.batch.sanitize import for_terminal
+from autograder.batch.settings import Settings
+from autograder.cli.common import add_command, course_folder
 from autograder.errors import BadInput
+from autograder.settings import add_options, from_options, setting
+
+#: The kit's distribution, whose version ``cnnkit --version`` prints.
+DISTRIBUTION = "cnn-course-kit"
 
 log = logging.getLogger("cnnkit")
 
 
 def _sample_class(args: argparse.Namespace, console: Console) -> int:
-    from autograder.batch.score_table import print_results
     from autograder.authoring.samples.run import grade
+    from autograder.batch.score_table import print_results
 
     bundled = courses.use(repo_root())
     assignments = args.assignment or list(bundled.ids)
@@ -36,30 +46,21 @@ def _sample_class(args: argparse.Namespace, console: Console) -> int:
     console.print(f"Grading the sample class on budget '{args.budget}' in {args.workdir} "
                   f"({len(assignments)} assignment(s)); feedback goes to {args.workdir / 'feedback'}.")
     graded = grade(repo_root(), args.workdir, budget=args.budget, assignments=assignments,
-                   feedback=not args.no_feedback, jobs=args.jobs, console=console)
+                   feedback=args.feedback, jobs=args.workers, console=console)
     print_results([g.result for g in graded], assignments, console)
     return 0
 
 
-def _course(path: Path | None) -> Path:
-    """The course folder: ``--course``, else this folder; it must hold ``nbgrader_config.py``.
-    It becomes the course of this process (:func:`autograder.authoring.course.use`)."""
-    where = (path or Path.cwd()).resolve()
-    if not (where / "nbgrader_config.py").is_file():
-        raise BadInput(f"{'--course' if path else 'course'}: expected a course folder with "
-                       f"nbgrader_config.py, got {where}. Run from the course folder or pass --course.")
-    return courses.use(where).root
-
-
 def _grade(args: argparse.Namespace, console: Console) -> int:
     from autograder.batch import intake
-    from autograder.batch.grade import Settings, grade_class
+    from autograder.batch.grade import grade_class
     from autograder.batch.limits import configured
 
-    course = _course(args.course)
-    limits = configured(",".join(args.limit or []))
-    if args.timeout is not None:
-        limits = limits.with_changes(f"notebook={args.timeout}")
+    course = course_folder(args.course)
+    settings = from_options(Settings, args)
+    if args.timeout is not None:  # --limit notebook=SECONDS, after the other limits
+        limits = (settings.limits or configured()).with_changes(f"notebook={args.timeout}")
+        settings = dataclasses.replace(settings, limits=limits)
     assignments = args.assignments or list(courses.load(course).ids)
     if args.zip is not None:
         found = intake.from_zip(course, args.zip, assignments, args.student, roster=args.roster)
@@ -73,9 +74,6 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         return 1
     if args.plan:
         return 0
-    settings = Settings(budget=args.budget, workers=args.workers, scheduler=args.scheduler,
-                        db_url=args.db_url, output=args.output, feedback=not args.no_feedback,
-                        retry_failed=args.retry_failed, limits=limits)
     result = grade_class(course, found.submissions, settings, console)
     if result.interrupted:
         return 130
@@ -86,7 +84,7 @@ def _build(args: argparse.Namespace, console: Console) -> int:
     from autograder.authoring import build
     from autograder.authoring.sync import compare_generated
 
-    course = _course(args.course)
+    course = course_folder(args.course)
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             differences = compare_generated(course, Path(tmp))
@@ -106,7 +104,7 @@ def _build(args: argparse.Namespace, console: Console) -> int:
 def _check(args: argparse.Namespace, console: Console) -> int:
     from autograder.authoring.self_check import check
 
-    course = _course(args.course)
+    course = course_folder(args.course)
     wanted = [Path(a).name if "/" in a else a for a in args.assignments] or list(courses.load(course).ids)
     status = 0
     for assignment_id in wanted:
@@ -124,8 +122,9 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         if result.full_marks:
             console.print(f"{assignment_id}: the reference scores full marks.")
         else:
+            scored = sum(t.score for t in result.tests)
             console.print(f"{assignment_id}: expected the reference to score full marks, got "
-                          f"{sum(t.score for t in result.tests):g}/{sum(t.max_score for t in result.tests):g}. "
+                          f"{scored:g}/{sum(t.max_score for t in result.tests):g}. "
                           f"Fix the solution or the failing tests before releasing.")
             status = 1
     return status
@@ -134,7 +133,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
 def _new(args: argparse.Namespace, console: Console) -> int:
     from autograder.authoring.scaffold import new
 
-    course = _course(args.course)
+    course = course_folder(args.course)
     path = new(course, args.assignment, title=args.title or "")
     console.print(f"Wrote {path}: an introduction, a setup cell, one answer cell between solution "
                   f"markers, a visible and a hidden test. Edit it, then `nbgrader generate_assignment "
@@ -157,107 +156,85 @@ def _budgets(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _course_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--course", type=Path, default=None,
-                         help="The course folder, with nbgrader_config.py and source/ (default: "
-                              "this folder).")
+@dataclass(frozen=True)
+class Options:
+    """The options of ``cnnkit``'s own commands that are not settings of what they run (those
+    are :class:`~autograder.batch.settings.Settings`')."""
+
+    source: str = setting("submitted", "Take submissions from submitted/, or collect them from "
+                                       "the nbgrader exchange first.", option="--from",
+                          choices=("submitted", "exchange"))
+    zip: Path | None = setting(None, "An LMS bulk download (Canvas or Moodle); its notebooks are "
+                                     "placed in submitted/ first (the latest attempt of each "
+                                     "student counts).")
+    roster: Path | None = setting(None, "CSV with columns lms_id,student_id mapping LMS names to "
+                                        "nbgrader ids.")
+    student: list[str] | None = setting(None, "Grade only this student.", action="append")
+    timeout: float | None = setting(None, "Seconds one notebook may run in all before it is "
+                                          "stopped (same as --limit notebook=SECONDS).")
+    plan: bool = setting(False, "Show which file maps to which student and assignment; grade "
+                                "nothing (with --zip the notebooks are still placed in "
+                                "submitted/).")
+    workdir: Path = setting(Path("sample_class"), "The course folder to grade the sample class "
+                                                  "in; made anew.")
+    assignment: list[str] | None = setting(None, "Grade only this assignment (default: all of "
+                                                 "the bundled course).", action="append")
+    check: bool = setting(False, "Only check that the committed release/ and solutions/ are up "
+                                 "to date.")
+    title: str | None = setting(None, "Its title (default: from the id).")
+
+
+def version() -> str:
+    """The kit's version: its distribution's, else the package's ``__version__``."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return autograder.__version__
 
 
 def parser() -> argparse.ArgumentParser:
-    """The argument parser of ``cnnkit``."""
+    """The argument parser of ``cnnkit``: each command's options generated from the settings
+    they declare (:func:`autograder.settings.add_options`)."""
     top = argparse.ArgumentParser(prog="cnnkit", description=__doc__)
     top.add_argument("-v", "--verbose", action="store_true", help="Log what the kit runs.")
+    top.add_argument("--version", action="version", version=f"cnnkit {version()}")
     sub = top.add_subparsers(dest="command", required=True)
 
-    sample = sub.add_parser("sample-class", help="Grade the bundled sample class with nbgrader "
-                                                 "and print each student's score per assignment.")
-    sample.add_argument("--budget", default="cpu", choices=sorted(budgets.BUDGETS),
-                        help="The training budget the notebooks run under (default: cpu).")
-    sample.add_argument("--workdir", type=Path, default=Path("sample_class"),
-                        help="The course folder to grade in; made anew (default: ./sample_class).")
-    sample.add_argument("--assignment", action="append",
-                        help="Grade only this assignment (repeatable; default: all of the bundled course).")
-    sample.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")
-    sample.add_argument("--workers", "--jobs", dest="jobs", type=int, default=None,
-                        help="Submissions graded at once, each by its own nbgrader process "
-                             "(default: what the cores and memory allow under the budget).")
-    sample.set_defaults(run=_sample_class)
+    sample = add_command(sub, "sample-class", _sample_class, "Grade the bundled sample class with "
+                      "nbgrader and print each student's score per assignment.", course=False)
+    add_options(sample, Options, "workdir", "assignment")
+    add_options(sample, Settings, "budget", "workers", "feedback")
 
-    grade = sub.add_parser(
-        "grade", help="Grade a class: submissions from submitted/, the exchange or an LMS zip, in "
-                      "parallel, into the gradebook, with feedback, a per-test CSV and a report.",
-        description="Grade a class's submissions with nbgrader's autograde, several at once. "
-                    "Stopping it (Ctrl-C, or a kill) loses nothing recorded; running it again "
-                    "grades only what is left, and never runs an identical submission twice.")
-    grade.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                       help="Assignments to grade (default: every assignment of the course's source/).")
-    _course_option(grade)
-    grade.add_argument("--from", dest="source", choices=("submitted", "exchange"), default="submitted",
-                       help="Take submissions from submitted/ (default) or collect them from the "
-                            "nbgrader exchange first.")
-    grade.add_argument("--zip", type=Path, default=None,
-                       help="An LMS bulk download (Canvas or Moodle); its notebooks are placed in "
-                            "submitted/ first (the latest attempt of each student counts).")
-    grade.add_argument("--roster", type=Path, default=None,
-                       help="CSV with columns lms_id,student_id mapping LMS names to nbgrader ids.")
-    grade.add_argument("--student", action="append", default=None,
-                       help="Grade only this student (repeatable).")
-    grade.add_argument("--budget", default="cpu", choices=sorted(budgets.BUDGETS),
-                       help="The training budget (default: cpu).")
-    grade.add_argument("--workers", type=int, default=None,
-                       help="Submissions graded at once on this machine (default: what the cores "
-                            "and memory allow under the budget).")
-    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="Run on the workers of this Dask scheduler (e.g. tcp://10.0.0.5:8786) "
-                            "instead of this machine; gpu-budget jobs go to workers started with "
-                            "--resources GPU=1.")
-    grade.add_argument("--db-url", default=None,
-                       help="The gradebook (default: the course's; e.g. "
-                            "postgresql+psycopg://user:password@host/db).")
-    grade.add_argument("--output", type=Path, default=None,
-                       help="Folder for grades.csv and report.html (default: <course>/grading).")
-    grade.add_argument("--timeout", type=float, default=None,
-                       help="Seconds one notebook may run in all before it is stopped "
-                            "(same as --limit notebook=SECONDS).")
-    grade.add_argument("--limit", action="append", default=None, metavar="NAME=VALUE",
-                       help="Change a limit of each notebook's run: notebook, cell (seconds), "
-                            "memory, output, file, disk (bytes, K/M/G), processes "
-                            "(repeatable; defaults in autograder/batch/limits.py).")
-    grade.add_argument("--retry-failed", action="store_true",
-                       help="Run again the submissions whose earlier run failed.")
-    grade.add_argument("--no-feedback", action="store_true", help="Skip the feedback HTML.")
-    grade.add_argument("--plan", action="store_true",
-                       help="Show which file maps to which student and assignment; grade nothing "
-                            "(with --zip the notebooks are still placed in submitted/).")
-    grade.set_defaults(run=_grade)
+    grade = add_command(sub, "grade", _grade, "Grade a class: submissions from submitted/, the "
+                     "exchange or an LMS zip, in parallel, into the gradebook, with feedback, a "
+                     "per-test CSV and a report.", "Grade a class's submissions with nbgrader's "
+                     "autograde, several at once. Stopping it (Ctrl-C, or a kill) loses nothing "
+                     "recorded; running it again grades only what is left, and never runs an "
+                     "identical submission twice.")
+    grade.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="Assignments to grade "
+                       "(default: every assignment of the course's source/).")
+    add_options(grade, Options, "source", "zip", "roster", "student", "timeout", "plan")
+    add_options(grade, Settings)
 
-    build = sub.add_parser("build", help="Regenerate release/ and solutions/ from source/.")
-    build.add_argument("--check", action="store_true",
-                       help="Only check that the committed release/ and solutions/ are up to date.")
-    _course_option(build)
-    build.set_defaults(run=_build)
+    build = add_command(sub, "build", _build, "Regenerate release/ and solutions/ from source/.")
+    add_options(build, Options, "check")
 
-    check = sub.add_parser(
-        "check", help="Grade each assignment's reference as grading will (the judge, the sandbox, "
-                      "hidden tests) and show each test's points: the self-check before release.")
-    check.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                       help="Assignment ids or source/<id> folders (default: every assignment).")
-    check.add_argument("--budget", default="cpu", choices=sorted(budgets.BUDGETS),
-                       help="The training budget (default: cpu).")
-    _course_option(check)
-    check.set_defaults(run=_check)
+    check = add_command(sub, "check", _check, "Grade each assignment's reference as grading will (the "
+                     "judge, the sandbox, hidden tests) and show each test's points: the "
+                     "self-check before release.")
+    check.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="Assignment ids or "
+                       "source/<id> folders (default: every assignment).")
+    add_options(check, Settings, "budget")
 
-    new = sub.add_parser("new", help="Write a new assignment's source notebook: setup, an answer "
-                                     "cell, a visible and a hidden test.")
+    new = add_command(sub, "new", _new, "Write a new assignment's source notebook: setup, an answer "
+                   "cell, a visible and a hidden test.")
     new.add_argument("assignment", help="The new assignment's id (lower case, digits, _).")
-    new.add_argument("--title", default=None, help="Its title (default: from the id).")
-    _course_option(new)
-    new.set_defaults(run=_new)
+    add_options(new, Options, "title")
 
-    sub.add_parser("data", help="Verify the MNIST files.").set_defaults(run=_data)
-    sub.add_parser("budgets", help="List the grading budgets.").set_defaults(run=_budgets)
+    add_command(sub, "data", _data, "Verify the MNIST files.", course=False)
+    add_command(sub, "budgets", _budgets, "List the grading budgets.", course=False)
     from autograder.cli import kit as kit_cli  # cnnkit student-kit, cnnkit settings
-    from autograder.cli import serve as serve_cli  # cnnkit serve, cnnkit tokens
+    from autograder.cli import serve as serve_cli  # cnnkit serve, cnnkit tokens, grade-again
     kit_cli.register(sub)
     serve_cli.register(sub)
     return top

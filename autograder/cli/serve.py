@@ -8,53 +8,43 @@ import csv
 import getpass
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from rich.console import Console
 
-from autograder import budget as budgets
-from autograder.authoring import course as courses
+from autograder.cli.common import add_command, course_folder
 from autograder.errors import BadInput
-from autograder.serve.settings import COUNTS, ServeSettings, help_text
+from autograder.serve.settings import ServeSettings
+from autograder.settings import add_options, from_options, setting
 
 
-def _course(path: Path | None) -> Path:
-    """The course folder: the one given, else this folder; it must hold ``nbgrader_config.py``,
-    and becomes the course of this process."""
-    path = (path or Path.cwd()).resolve()
-    if not (path / "nbgrader_config.py").is_file():
-        raise BadInput(f"course: expected a folder with nbgrader_config.py, got {path}. Run from "
-                       f"the course folder or give it as the first argument.")
-    return courses.use(path).root
+@dataclass(frozen=True)
+class Options:
+    """The options of ``cnnkit tokens`` and ``cnnkit grade-again`` that are not the service's
+    settings (:class:`~autograder.serve.settings.ServeSettings`)."""
 
-
-def _bytes(text: str) -> int:
-    from dask.utils import parse_bytes
-
-    try:
-        return int(parse_bytes(text))
-    except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"expected a size such as 20MB or 512KiB, got {text!r}") from None
-
-
-def _help(name: str, default=None) -> str:
-    text = help_text(name)
-    return text if default is None else f"{text} (default: {default})"
+    instructor: str | None = setting(None, "Make the instructor's link instead (name default: "
+                                           "instructor); it opens the live overview of the "
+                                           "queue and the class's grades.", nargs="?",
+                                     const="instructor", metavar="NAME")
+    reissue: bool = setting(False, "Make new links for students who have one (theirs stop "
+                                   "working).")
+    output: Path | None = setting(None, "Write the links to this CSV file (readable by you only) "
+                                        "instead of printing them.")
+    student: list[str] | None = setting(None, "Only this student's failed submissions.",
+                                        action="append")
+    assignment: list[str] | None = setting(None, "Only the failed submissions of this "
+                                                 "assignment.", action="append")
+    id: list[int] | None = setting(None, "Only this submission id.", action="append", type=int)
 
 
 def _serve(args: argparse.Namespace, console: Console) -> int:
-    from autograder.batch.limits import configured
     from autograder.serve.service import serve
 
-    settings = ServeSettings(
-        course=_course(args.course), db_url=args.db_url, host=args.host, port=args.port,
-        budget=args.budget, workers=args.workers, scheduler=args.scheduler,
-        attempts_per_hour=args.attempts_per_hour, counts=args.counts, cutoff=args.cutoff,
-        max_upload=args.max_upload, exchange=not args.no_exchange, poll_seconds=args.poll_seconds,
-        rate_limit=args.rate_limit, session_hours=args.session_hours, public_url=args.public_url,
-        trusted_proxies=args.trusted_proxies, output=args.output,
-        limits=configured(",".join(args.limit or [])))
+    settings = from_options(ServeSettings, args,
+                            course=course_folder(args.course or args.course_folder))
     serve(settings, echo=lambda line: console.print(line, markup=False, highlight=False))
     return 0
 
@@ -64,9 +54,9 @@ def _tokens(args: argparse.Namespace, console: Console) -> int:
     from autograder.serve import tables
     from autograder.serve.tokens import Tokens, roster_students
 
-    course = _course(args.course)
+    course = course_folder(args.course)
     tokens = Tokens(tables.connect(args.db_url or default_db_url(course)))
-    url = (args.url or ServeSettings(course=course).url).rstrip("/")
+    url = ServeSettings(course=course, public_url=args.public_url).url
     if args.instructor is not None:
         wanted, role = [args.instructor], "instructor"
     elif args.roster is not None:
@@ -110,7 +100,7 @@ def _grade_again(args: argparse.Namespace, console: Console) -> int:
     from autograder.serve import tables
     from autograder.serve.queue import MAX_ID, Queue, grade_again
 
-    course = _course(args.course)
+    course = course_folder(args.course)
     db_url = args.db_url or default_db_url(course)
     engine = tables.connect(db_url)
     ledger = Ledger(db_url)
@@ -141,91 +131,35 @@ def _grade_again(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def register(subparsers) -> None:
-    """Add ``cnnkit serve``, ``cnnkit tokens`` and ``cnnkit grade-again`` to the command line's
-    ``subparsers``."""
-    defaults = ServeSettings()
-    serve = subparsers.add_parser(
-        "serve", help="Grade each submission as it arrives (exchange, web page and API) and give "
-                      "the student feedback within minutes.",
-        description="One long-running process for a course: students submit with `nbgrader "
-                    "submit` or upload on its web page; each submission waits in a durable queue "
-                    "in the course's database, is graded like `cnnkit grade` grades it, and its "
-                    "feedback goes back through nbgrader and the student's page. Stop it with "
-                    "Ctrl-C; start it again and it carries on.")
-    serve.add_argument("course", nargs="?", type=Path, default=None,
-                       help="The nbgrader course folder (default: this folder if it has "
-                            "nbgrader_config.py, else the kit's repository).")
-    serve.add_argument("--db-url", default=None, help=_help("db_url"))
-    serve.add_argument("--host", default=defaults.host, help=_help("host", defaults.host))
-    serve.add_argument("--port", type=int, default=defaults.port, help=_help("port", defaults.port))
-    serve.add_argument("--budget", default=defaults.budget, choices=sorted(budgets.BUDGETS),
-                       help=_help("budget", defaults.budget))
-    serve.add_argument("--workers", type=int, default=None, help=_help("workers"))
-    serve.add_argument("--scheduler", default=None, metavar="ADDRESS", help=_help("scheduler"))
-    serve.add_argument("--attempts-per-hour", type=int, default=defaults.attempts_per_hour,
-                       help=_help("attempts_per_hour", defaults.attempts_per_hour))
-    serve.add_argument("--counts", choices=COUNTS, default=defaults.counts,
-                       help=_help("counts", defaults.counts))
-    serve.add_argument("--cutoff", default=None, metavar="DURATION|TIME", help=_help("cutoff"))
-    serve.add_argument("--max-upload", type=_bytes, default=defaults.max_upload, metavar="SIZE",
-                       help=_help("max_upload", "20MiB"))
-    serve.add_argument("--no-exchange", action="store_true",
-                       help="Do not watch the nbgrader exchange (web page and API only).")
-    serve.add_argument("--poll-seconds", type=float, default=defaults.poll_seconds,
-                       help=_help("poll_seconds", defaults.poll_seconds))
-    serve.add_argument("--rate-limit", type=int, default=defaults.rate_limit,
-                       help=_help("rate_limit", defaults.rate_limit))
-    serve.add_argument("--session-hours", type=float, default=defaults.session_hours,
-                       help=_help("session_hours", defaults.session_hours))
-    serve.add_argument("--public-url", default=None, help=_help("public_url"))
-    serve.add_argument("--trusted-proxies", default=defaults.trusted_proxies,
-                       help=_help("trusted_proxies", defaults.trusted_proxies))
-    serve.add_argument("--output", type=Path, default=None, help=_help("output"))
-    serve.add_argument("--limit", action="append", default=None, metavar="NAME=VALUE",
-                       help="Change a limit of each notebook's run, as for `cnnkit grade` "
-                            "(repeatable).")
-    serve.set_defaults(run=_serve)
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``cnnkit serve``, ``cnnkit tokens`` and ``cnnkit grade-again`` to the command line."""
+    serve = add_command(
+        sub, "serve", _serve, "Grade each submission as it arrives (exchange, web page and API) and "
+        "give the student feedback within minutes.", "One long-running process for a course: "
+        "students submit with `nbgrader submit` or upload on its web page; each submission waits "
+        "in a durable queue in the course's database, is graded like `cnnkit grade` grades it, "
+        "and its feedback goes back through nbgrader and the student's page. Stop it with Ctrl-C; "
+        "start it again and it carries on.")
+    # The course as the first argument, the older spelling of --course.
+    serve.add_argument("course_folder", nargs="?", type=Path, default=None, help=argparse.SUPPRESS)
+    add_options(serve, ServeSettings)
 
-    tokens = subparsers.add_parser(
-        "tokens", help="Make the personal sign-in links of `cnnkit serve` from a roster (only "
-                       "their hashes are kept).",
-        description="Print (or write) one personal link per student of a roster CSV with a "
-                    "student_id column: student_id,token,link. The database keeps only the "
-                    "tokens' SHA-256 hashes, so a lost link cannot be shown again: make a new "
-                    "one with --reissue (the old one stops working).")
+    tokens = add_command(
+        sub, "tokens", _tokens, "Make the personal sign-in links of `cnnkit serve` from a roster "
+        "(only their hashes are kept).", "Print (or write) one personal link per student of a "
+        "roster CSV with a student_id column: student_id,token,link. The database keeps only the "
+        "tokens' SHA-256 hashes, so a lost link cannot be shown again: make a new one with "
+        "--reissue (the old one stops working).")
     tokens.add_argument("roster", nargs="?", type=Path, default=None,
                         help="A CSV with a student_id column (other columns are ignored).")
-    tokens.add_argument("--instructor", nargs="?", const="instructor", default=None, metavar="NAME",
-                        help="Make the instructor's link instead (name default: instructor); it "
-                             "opens the live overview of the queue and the class's grades.")
-    tokens.add_argument("--course", type=Path, default=None,
-                        help="The nbgrader course folder (default: as for cnnkit serve).")
-    tokens.add_argument("--db-url", default=None, help=_help("db_url"))
-    tokens.add_argument("--url", default=None,
-                        help="The address students open, for the links (default: "
-                             f"{defaults.url}; behind a TLS proxy, its https address).")
-    tokens.add_argument("--reissue", action="store_true",
-                        help="Make new links for students who have one (theirs stop working).")
-    tokens.add_argument("--output", type=Path, default=None,
-                        help="Write the links to this CSV file (readable by you only) instead of "
-                             "printing them.")
-    tokens.set_defaults(run=_tokens)
+    add_options(tokens, Options, "instructor", "reissue", "output")
+    add_options(tokens, ServeSettings, "db_url", "public_url")
 
-    again = subparsers.add_parser(
-        "grade-again", help="Put failed submissions of `cnnkit serve` back in its queue, to be "
-                            "graded again.",
-        description="Put the failed submissions of the grading service (those the instructor's "
-                    "page lists under Failed) back in its queue with their tries cleared: all of "
-                    "them, or those of the students, assignments or ids given. The running "
-                    "service grades them again as soon as a worker is free; each is logged.")
-    again.add_argument("--student", action="append", default=None,
-                       help="Only this student's failed submissions (repeatable).")
-    again.add_argument("--assignment", action="append", default=None,
-                       help="Only the failed submissions of this assignment (repeatable).")
-    again.add_argument("--id", action="append", type=int, default=None,
-                       help="Only this submission id (repeatable).")
-    again.add_argument("--course", type=Path, default=None,
-                       help="The nbgrader course folder (default: as for cnnkit serve).")
-    again.add_argument("--db-url", default=None, help=_help("db_url"))
-    again.set_defaults(run=_grade_again)
+    again = add_command(
+        sub, "grade-again", _grade_again, "Put failed submissions of `cnnkit serve` back in its "
+        "queue, to be graded again.", "Put the failed submissions of the grading service (those "
+        "the instructor's page lists under Failed) back in its queue with their tries cleared: "
+        "all of them, or those of the students, assignments or ids given. The running service "
+        "grades them again as soon as a worker is free; each is logged.")
+    add_options(again, Options, "student", "assignment", "id")
+    add_options(again, ServeSettings, "db_url")

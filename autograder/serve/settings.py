@@ -1,36 +1,47 @@
-"""The service's settings, declared once: each with its default and the help text that
-``cnnkit serve --help`` shows.
+"""The service's settings, declared once (:func:`autograder.settings.setting`): each with its
+default and the help text that ``cnnkit serve --help`` shows, its option generated from it.
 
 Bad values raise :class:`~autograder.errors.BadInput` naming the setting, the value and the fix.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import argparse
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from autograder.batch.limits import Limits
+from autograder.batch.limits import Limits, limits_setting
 from autograder.budget import BUDGETS
 from autograder.errors import BadInput
+from autograder.settings import setting
 
 #: Which attempt of a student counts for the grade.
 COUNTS = ("latest", "best")
 
 
-def setting(default, help: str):
-    """A settings field with its ``help`` text."""
-    return field(default=default, metadata={"help": help})
+def upload_size(text: str) -> int:
+    """``--max-upload``: a size in bytes, as :func:`dask.utils.parse_bytes` reads it.
+
+    >>> upload_size("20MiB"), upload_size("512KiB")
+    (20971520, 524288)
+    """
+    from dask.utils import parse_bytes
+
+    try:
+        return int(parse_bytes(text))
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"expected a size such as 20MB or 512KiB, got {text!r}") from None
 
 
 @dataclass(frozen=True)
 class ServeSettings:
     """How ``cnnkit serve`` runs for one course."""
 
-    course: Path = setting(Path("."), "The nbgrader course folder (nbgrader_config.py, source/, "
-                                      "the gradebook).")
+    course: Path = Path(".")
+    """The nbgrader course folder (nbgrader_config.py, source/, the gradebook): the command
+    line's ``--course``, which every command shares."""
     db_url: str | None = setting(None, "The database of the gradebook, the queue and the tokens "
                                        "(default: the course's gradebook, sqlite:///<course>/"
                                        "gradebook.db; e.g. postgresql+psycopg://user:password@"
@@ -39,24 +50,29 @@ class ServeSettings:
                                      "proxy in front (see the README); 0.0.0.0 listens on every "
                                      "network.")
     port: int = setting(8090, "The TCP port to listen on.")
-    budget: str = setting("cpu", "The training budget the notebooks are graded under.")
+    budget: str = setting("cpu", "The training budget the notebooks are graded under.",
+                          choices=sorted(BUDGETS))
     workers: int | None = setting(None, "Submissions graded at once on this machine (default: "
                                         "what the cores and memory allow under the budget; 0: "
                                         "accept and queue submissions, grade nothing).")
     scheduler: str | None = setting(None, "Grade on the workers of this Dask scheduler (e.g. "
                                           "tcp://10.0.0.5:8786) instead of this machine; as many "
-                                          "jobs run at once as it has workers.")
+                                          "jobs run at once as it has workers.",
+                                    metavar="ADDRESS")
     attempts_per_hour: int = setting(10, "Uploads a student may make per assignment in any hour; "
                                          "past it, an upload is refused with the time the next "
                                          "one is allowed.")
     counts: str = setting("latest", "Which attempt counts for the grade: the latest graded one, "
-                                    "or the best (highest score after the late penalty).")
+                                    "or the best (highest score after the late penalty).",
+                          choices=COUNTS)
     cutoff: str | None = setting(None, "Refuse submissions this long after an assignment's due "
                                        "date (e.g. 48h, 3d, 90m), or after this UTC time (e.g. "
                                        "2025-06-01T12:00); default: never refuse a late one, "
-                                       "only apply nbgrader's late penalty.")
+                                       "only apply nbgrader's late penalty.",
+                                 metavar="DURATION|TIME")
     max_upload: int = setting(20 * 2**20, "The largest upload taken, in bytes (K, M, G "
-                                          "suffixes on the command line).")
+                                          "suffixes on the command line).",
+                              type=upload_size, metavar="SIZE", shown="20MiB")
     exchange: bool = setting(True, "Watch the nbgrader exchange's inbound folder and grade what "
                                    "students submit with `nbgrader submit`.")
     poll_seconds: float = setting(1.0, "How often the exchange's inbound folder is looked at.")
@@ -66,14 +82,13 @@ class ServeSettings:
     session_hours: float = setting(12.0, "How long a sign-in lasts.")
     public_url: str | None = setting(None, "The address students open, for the personal links "
                                            "(default: http://HOST:PORT); the proxy's https "
-                                           "address behind a TLS proxy.")
+                                           "address behind a TLS proxy.", aliases=("--url",))
     trusted_proxies: str = setting("127.0.0.1", "Addresses whose X-Forwarded-For and "
                                                 "X-Forwarded-Proto headers are believed (the TLS "
                                                 "proxy's), comma separated.")
     output: Path | None = setting(None, "Where grades.csv and report.html are kept current "
                                         "(default: <course>/grading).")
-    limits: Limits | None = setting(None, "Time, memory, process, output and disk limits of each "
-                                          "notebook (default: the kit's, with $CNNKIT_LIMITS).")
+    limits: Limits | None = limits_setting()
 
     def __post_init__(self) -> None:
         if self.budget not in BUDGETS:
@@ -101,12 +116,6 @@ class ServeSettings:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
-
-
-def help_text(name: str) -> str:
-    """The help text of setting ``name``."""
-    found = {f.name: f for f in dataclasses.fields(ServeSettings)}[name]
-    return found.metadata["help"]
 
 
 @dataclass(frozen=True)
