@@ -37,7 +37,7 @@ MAX_ITEMS = 100_000
 #: The deepest nesting of containers a plain answer may have.
 MAX_DEPTH = 16
 
-#: The most items :func:`iterate` sends back.
+#: The most items the ``iterate`` request sends back.
 MAX_ITERATED = 10_000
 
 #: The operators a proxy forwards, by the name the judge sends.

@@ -7,6 +7,13 @@ cause. Messages are written once, here, and pinned by the kit's tests.
 A check reads the answer only through :mod:`autograder.checks.observe`, so the same definition
 runs in two places: in the student's kernel at home, on the objects themselves, and in the judge
 under grading, on observations the judge asks the kernel for (``autograder.judge``).
+
+The package is part of the student kit: it runs in the student's kernel and in the judge. Its
+modules may import NumPy, Keras (inside functions), Matplotlib, and the kit's top-level modules
+(:mod:`autograder.messages`, :mod:`autograder.wire`, :mod:`autograder.specs`,
+:mod:`autograder.keras_compare`, :mod:`autograder.weights`, :mod:`autograder.training_guard`,
+:mod:`autograder.data`); never :mod:`autograder.judge`, :mod:`autograder.batch`,
+:mod:`autograder.serve` or :mod:`autograder.authoring`, which the kit does not ship.
 """
 
 from autograder.checks.arrays import as_array, between, close, equal, floating, part_of, shape

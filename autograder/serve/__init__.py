@@ -13,7 +13,7 @@ The modules, one idea each:
 - :mod:`.instances`: which service runs a course (heartbeats), so a new start takes over a dead
   one's claims and refuses to run beside a live one.
 - :mod:`.tokens`: personal tokens from a roster (hashes only) and sign-in sessions.
-- :mod:`.checks`: what an upload must be before it is queued (the intake's notebook checks,
+- :mod:`.admission`: what an upload must be before it is queued (the intake's notebook checks,
   deadlines, the attempt limit), and the refusal when it is not.
 - :mod:`.accept`: taking a submission from the web or the exchange into the queue.
 - :mod:`.deadlines`: due dates from the gradebook, lateness and the cut-off.
@@ -25,4 +25,8 @@ The modules, one idea each:
 - :mod:`.ratelimit`: token buckets against floods of requests.
 - :mod:`.web`: the web app (Starlette): pages, API, and their security.
 - :mod:`.service`: puts them together and runs the server.
+
+The package may import :mod:`autograder.batch` (jobs, executors, runner, recording, exports),
+the course modules of :mod:`autograder.authoring` and the student kit's top-level modules;
+Starlette and uvicorn only here. Nothing but :mod:`autograder.cli` imports it.
 """

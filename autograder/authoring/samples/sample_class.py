@@ -1,7 +1,7 @@
 """The bundled sample class: the reference solutions, the untouched release notebooks, correct
 answers written differently, and students who each make one realistic mistake per assignment.
 
-:func:`build` writes the submissions into an nbgrader course folder, where
+:func:`write` puts the submissions into an nbgrader course folder, where
 ``nbgrader autograde`` grades them as it would a real class.
 """
 

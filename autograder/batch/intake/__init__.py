@@ -12,6 +12,10 @@ Every notebook is checked before it is accepted, and its assignment told by its 
 way whatever its source (:mod:`.notebook`). A file that fails goes to :attr:`Intake.unplaced` with
 the reason and the fix; a single bad file never stops the intake. :class:`IntakeError` is for
 input that is unusable as a whole. :func:`show` prints the plan (:mod:`.plan`).
+
+It may import nbformat, nbgrader's commands (:mod:`autograder.authoring.nbgrader_run`), the
+course (:mod:`autograder.authoring.course`) and :mod:`autograder.errors`; nothing of the rest of
+:mod:`autograder.batch`, which it feeds, nor of :mod:`autograder.judge` or :mod:`autograder.serve`.
 """
 
 from autograder.batch.intake.lms_zip import TIMESTAMP_FORMAT, from_zip

@@ -29,6 +29,10 @@ each process in any case. What is missing is said once (:func:`warning`).
 Where bubblewrap is missing or cannot run here, :func:`probe` says so and why, the grader is told
 once, loudly, and the kernel runs with the limits that still apply (time, memory, file size,
 output), as the grader.
+
+The launcher runs before the kernel, inside the job's limits, so the package imports only the
+standard library, :mod:`autograder.batch.limits` (what the limits are) and the names of
+:mod:`autograder.data`'s variables; nothing that grades.
 """
 
 from __future__ import annotations

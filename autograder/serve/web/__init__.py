@@ -28,6 +28,10 @@ Routes (pages in :mod:`.pages` and :mod:`.instructor`, the JSON API in :mod:`.ap
 ``GET /api/...``                        the API (:mod:`.api`)
 ``GET /healthz``                        ``ok`` while the service runs, and whether it grades yet
 ======================================  =====================================================
+
+The web modules may import Starlette, Jinja2 and the service's own modules (the queue, tokens,
+admission, deadlines, tables); from the rest of the kit only what the pages show
+(:mod:`autograder.batch.export`'s number format). They run no grading.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ hold trained weights. A cell it cannot parse is returned apart, for :func:`unrea
 
 :mod:`.notebook` holds the entry points, :mod:`.reader` the reading of a cell, :mod:`.reasons`
 what is reported and its wording, :mod:`.data` the data limits, :mod:`.unparsed` the cells not read.
+It may import IPython's transformations, nbformat, :mod:`autograder.batch.review.cells` and the
+error names of :mod:`autograder.judge.guarded_execute`; nothing else of the kit.
 """
 
 from autograder.batch.review.scan.data import (
