@@ -7,8 +7,9 @@ lists and reports the first place they part, the way pytest reports the first di
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the checks import the specs, which import this module
     from autograder.checks.observe import LayerView, ModelView

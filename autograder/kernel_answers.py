@@ -21,7 +21,8 @@ or the kernel's handlers. That changes what the kernel reports, never how the ju
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from autograder import plain, wire
 from autograder.checks import observe

@@ -21,8 +21,9 @@ Whatever arrives is an observation: the kernel may lie about it, never decide a 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -185,7 +186,7 @@ def _operate(target: Any, name: str, other: Any = None, reflected: bool = False,
 
 
 def _iterate(target: Any) -> list:
-    items = []
+    items: list[Any] = []
     for item in target:
         if len(items) >= MAX_ITERATED:
             raise ValueError(f"it yields more than {MAX_ITERATED:,} items")

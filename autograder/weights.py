@@ -109,7 +109,7 @@ def save_leaves(leaves: list[LeafWeights], path: Path) -> None:
         arrays[f"{i:04d}_kind"] = np.array(leaf.kind)
         for j, array in enumerate(leaf.arrays):
             arrays[f"{i:04d}_{j}"] = array
-    np.savez(path, **arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # no key is savez's allow_pickle
 
 
 def load(path: Path) -> list[LeafWeights]:

@@ -49,13 +49,13 @@ def encode(tree: Any) -> tuple[Any, list[memoryview]]:
             if item.dtype.kind not in ARRAY_KINDS:
                 return walk(item.item(), depth + 1)
             array = np.ascontiguousarray(np.asarray(item))
-            buffers.append(memoryview(array.reshape(1)).cast("B"))
+            buffers.append(array.reshape(1).data.cast("B"))
             return {"__scalar__": len(buffers) - 1, "dtype": array.dtype.str}
         if isinstance(item, np.ndarray):
             array = np.ascontiguousarray(item)
             if array.dtype.kind not in ARRAY_KINDS:
                 raise WireError(f"array dtype: expected numbers, got {array.dtype}")
-            buffers.append(memoryview(array.reshape(-1)).cast("B"))
+            buffers.append(array.reshape(-1).data.cast("B"))
             return {"__array__": len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
         if isinstance(item, float) and not math.isfinite(item):
             return {"__float__": repr(item)}

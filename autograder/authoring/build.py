@@ -8,8 +8,8 @@ Both are committed, and a test regenerates them to prove they match ``source/``.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from autograder.authoring import course
 from autograder.authoring.nbgrader_run import run_nbgrader

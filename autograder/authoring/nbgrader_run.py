@@ -6,8 +6,8 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 log = logging.getLogger(__name__)
 

@@ -63,9 +63,9 @@ def definition(db_url: str, assignment_id: str) -> dict:
             notebooks.append({
                 "name": nb.name,
                 "kernelspec": nb.kernelspec,
-                "grade_cells": sorted(([c.name, c.cell_type, c.max_score] for c in nb.grade_cells)),
+                "grade_cells": sorted([c.name, c.cell_type, c.max_score] for c in nb.grade_cells),
                 "solution_cells": sorted(c.name for c in nb.solution_cells),
-                "task_cells": sorted(([c.name, c.cell_type, c.max_score] for c in nb.task_cells)),
+                "task_cells": sorted([c.name, c.cell_type, c.max_score] for c in nb.task_cells),
                 # In the gradebook's own order: nbgrader re-adds a deleted test cell after the one
                 # before it in this order.
                 "source_cells": [[c.name, c.cell_type, bool(c.locked), c.source, c.checksum]

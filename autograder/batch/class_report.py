@@ -17,9 +17,10 @@ from __future__ import annotations
 import io
 import statistics
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 import jinja2
 import matplotlib
@@ -32,12 +33,19 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from autograder.authoring.course import UnknownAssignment, assignment
-from autograder.batch.review.problems import TEST_ERROR_NOTE
 from autograder.batch.atomic import write_atomic
 from autograder.batch.class_report_page import CSS, PAGE
-from autograder.batch.export import (assignment_max_scores, assignment_order, assignment_rank,
-                                     format_number, is_scored, percent, summarize_tests)
+from autograder.batch.export import (
+    assignment_max_scores,
+    assignment_order,
+    assignment_rank,
+    format_number,
+    is_scored,
+    percent,
+    summarize_tests,
+)
 from autograder.batch.outcome import STATUSES, Outcome
+from autograder.batch.review.problems import TEST_ERROR_NOTE
 from autograder.batch.sanitize import escape_controls, for_html
 
 #: Colours of the outcome statuses in the grading-time plot.
@@ -46,7 +54,7 @@ STATUS_COLORS = {"graded": "#1f77b4", "reused": "#2ca02c", "unchanged": "#7f7f7f
 
 #: matplotlib settings for the plots: text stays text in the SVG, and a ``$`` in a test id is not
 #: read as mathematics.
-_RC = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9}
+_RC: dict[Any, Any] = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9}
 
 #: The columns of the table of assignments.
 ASSIGNMENT_COLUMNS = ("Assignment", "Title", "Students", "Scored", "Failed", "Mean", "Median",
@@ -105,9 +113,9 @@ def score_distribution_svg(outcomes: Sequence[Outcome]) -> str:
     failed submissions are left out."""
     scores: dict[str, list[float]] = {}
     for outcome in outcomes:
-        if is_scored(outcome):
-            scores.setdefault(outcome.assignment, []).append(
-                percent(outcome.score, outcome.max_score))
+        value = percent(outcome.score, outcome.max_score) if is_scored(outcome) else None
+        if value is not None:
+            scores.setdefault(outcome.assignment, []).append(value)
     order = assignment_order(scores)
     figure = Figure(figsize=(max(4.5, 1.3 * len(order) + 1.5), 3.6))
     ax = figure.add_subplot()
@@ -146,7 +154,7 @@ def pass_rate_svg(outcomes: Sequence[Outcome]) -> str:
             y += 0.6  # a gap between assignments
         positions.append(y)
         previous, y = summary.assignment, y + 1
-    rates = [s.pass_rate for s in summaries]
+    rates = [s.pass_rate or 0.0 for s in summaries]  # never None: each has students
     ax.barh(positions, [1] * len(positions), height=0.75, color="#eeeeee")  # the 100% track
     ax.barh(positions, rates, height=0.75,
             color=[_assignment_color(s.assignment) for s in summaries])
@@ -186,11 +194,11 @@ def grading_time_svg(outcomes: Sequence[Outcome]) -> str:
     for status in (*STATUSES, *others):
         group = [o for o in timed if o.status == status]
         if group:
-            ax.scatter([o.seconds for o in group],
+            ax.scatter([o.seconds for o in group if o.seconds is not None],
                        [row[o.assignment] + jitter.uniform(-0.2, 0.2) for o in group],
                        s=18, alpha=0.75, color=STATUS_COLORS.get(status, "#9467bd"),
                        label=_label(status))
-    seconds = [o.seconds for o in timed]
+    seconds = [o.seconds for o in timed if o.seconds is not None]
     if min(seconds) > 0 and max(seconds) / min(seconds) > 100:
         ax.set_xscale("log")
         # The default log labels are mathtext, which the plots' settings keep as raw text.
@@ -220,7 +228,8 @@ def _no_data(ax: Axes, message: str) -> None:
 
 def _assignment_color(assignment_id: str) -> str:
     """The same colour for an assignment in every plot, by its place in the course."""
-    palette = matplotlib.colormaps["tab10"].colors
+    tab10 = matplotlib.colormaps["tab10"]
+    palette = [tab10(i) for i in range(tab10.N)]
     rank, name = assignment_rank(assignment_id)
     return to_hex(palette[(rank + sum(map(ord, name))) % len(palette)])
 

@@ -20,9 +20,9 @@ import csv
 import io
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from autograder.authoring import course
 from autograder.batch.atomic import write_atomic

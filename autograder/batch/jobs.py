@@ -16,7 +16,6 @@ from importlib import metadata
 from pathlib import Path
 
 import autograder
-
 from autograder.batch.limits import Limits
 
 #: Files of a submission folder that do not change the grade (nbgrader's submission time).

@@ -10,7 +10,9 @@ formats and validates everything else as before.
 
 import sys
 
-sys.modules.setdefault("rfc3987_syntax", None)  # an import of it now fails fast: see above
+# An import of it now fails fast: see above. (None in sys.modules is Python's documented way to
+# block an import, which the type of sys.modules does not allow for.)
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from nbgrader.apps.nbgraderapp import main  # noqa: E402  (after the line above, on purpose)
 

@@ -4,7 +4,7 @@ Student ids and grade ids are printed through :func:`~autograder.batch.sanitize.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table

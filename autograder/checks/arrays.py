@@ -46,6 +46,15 @@ def _numeric(name: str, found: ArrayView, cause: str = "") -> ArrayView:
     return found
 
 
+def values_of(name: str, found: ArrayView, cause: str = "") -> np.ndarray:
+    """The values of an array-like answer, or a failure naming it when none came (it is not an
+    array, or its values were not asked for)."""
+    if found.values is None:
+        raise CheckFailure(f"type of {name}", "an array or a tensor", f"a {found.type_name}",
+                           cause or f"{name} must be an array or a tensor.")
+    return found.values
+
+
 def _same(got: Any, want: Any) -> bool:
     """``got == want`` where a tuple must be a tuple, a list a list, a string a string, and a
     number any number (but not a boolean)."""
@@ -83,7 +92,7 @@ def _shape_is(name: str, found: ArrayView, expected: tuple[int | None, ...], cau
             f"{name}.shape", expected, f"a {found.type_name} with no shape",
             cause or f"{name} must be an array or a tensor.",
         )
-    got = found.shape
+    got = found.shape or ()  # not None: it is an array
     if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
         raise CheckFailure(f"{name}.shape", expected, got, cause)
 
@@ -156,8 +165,8 @@ def part_of(name: str, part: Any, whole: Any, *, start: int, stop: int,
     rows = found.rows if found.rows is not None else np.arange(length)
     if not whole_found.shape or whole_found.shape[0] < stop:
         raise CheckFailure(f"{name}'s source", f"at least {stop} rows", whole_found.shape, cause)
-    source = observe.array(name, whole, rows=rows + start).values
-    got = found.values.reshape(len(rows), -1)
+    source = values_of(f"{name}'s source", observe.array(name, whole, rows=rows + start), cause)
+    got = values_of(name, found, cause).reshape(len(rows), -1)
     want = source.reshape(len(rows), -1)
     if got.shape != want.shape:
         raise CheckFailure(f"{name}.shape", expected, found.shape, cause)

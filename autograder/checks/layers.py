@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import numeric, observe
-from autograder.checks.arrays import agree, shape
+from autograder.checks.arrays import agree, shape, values_of
 from autograder.checks.failure import CheckFailure
 from autograder.checks.observe import ArrayView, LayerView
 from autograder.messages import describe
@@ -256,7 +256,7 @@ def conv2d_applied(name: str, output: Any, conv: Any, inputs: Any, *, atol: floa
                            "a value computed without the layer (it was never called and has no "
                            "weights yet)", cause or "Call the layer on the input to compute it.")
     kernel, bias = _conv_weights("the layer", layer)
-    x = observe.array("the input", inputs).values
+    x = values_of("the input", observe.array("the input", inputs))
     strides, padding = layer.settings.get("strides", (1, 1)), layer.settings.get("padding", "valid")
     batch, height, width = x.shape[:3]
     out_h, out_w = (numeric.output_size(height, kernel.shape[0], strides[0], padding),
@@ -277,7 +277,7 @@ def conv2d_applied(name: str, output: Any, conv: Any, inputs: Any, *, atol: floa
                            "With these weights any array of that value would pass as the layer's "
                            "output: create the layer with Keras's default initializers.")
     index = positions[:, 0] if found.rows is None else np.searchsorted(found.rows, positions[:, 0])
-    got = found.values[index, positions[:, 1], positions[:, 2]]
+    got = values_of(name, found, cause)[index, positions[:, 1], positions[:, 2]]
     bad = ~np.isclose(got.astype(np.float64), want, atol=atol, rtol=1e-4)
     if bad.any():
         first = int(np.argmax(bad.any(axis=1)))
@@ -345,7 +345,7 @@ def pool2d_output(layer: Any, input_shape: tuple[int, int, int, int], *, name: s
 def pool2d_applied(name: str, output: Any, inputs: Any, *, kind: str, pool_size: int,
                    cause: str = "") -> None:
     """``output`` is ``inputs`` pooled (max or average) with windows of ``pool_size``."""
-    x = observe.array("the input", inputs).values
+    x = values_of("the input", observe.array("the input", inputs))
     want = _POOL_OPS[kind](x, pool_size)
     shape(name, output, want.shape, cause)
     agree(name, observe.array(name, output), want, atol=1e-5, rtol=1e-4, cause=cause)
@@ -366,15 +366,16 @@ def global_pool_output(layer: Any, input_shape: tuple[int, int, int, int], *, na
     label = f"{name}(x) for x of shape {tuple(input_shape)}"
     shape(label, got.values, want.shape,
           "Global pooling keeps one value per feature map: the output is (batch, channels).")
+    values = values_of(label, got)
     cause = ("It computes the maximum of each feature map: use keras.layers.GlobalAvgPool2D."
-             if got.values.shape == want.shape
-             and np.allclose(got.values, numeric.global_max_pool2d(x), atol=1e-5)
+             if values.shape == want.shape
+             and np.allclose(values, numeric.global_max_pool2d(x), atol=1e-5)
              else "The output is not the mean of each feature map.")
     agree(label, got, want, atol=1e-5, rtol=1e-4, cause=cause)
 
 
 def global_pool_applied(name: str, output: Any, inputs: Any, *, cause: str = "") -> None:
     """``output`` is the mean of each feature map of ``inputs``."""
-    want = numeric.global_avg_pool2d(observe.array("the input", inputs).values)
+    want = numeric.global_avg_pool2d(values_of("the input", observe.array("the input", inputs)))
     shape(name, output, want.shape, cause)
     agree(name, observe.array(name, output), want, atol=1e-5, rtol=1e-4, cause=cause)

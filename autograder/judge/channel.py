@@ -18,7 +18,8 @@ import asyncio
 import base64
 import secrets
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from autograder import wire
 from autograder.kernel_answers import MIME, REQUEST

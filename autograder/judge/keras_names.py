@@ -35,13 +35,13 @@ class _StandInMeta(type):
     _path: str
 
     def __instancecheck__(cls, value: Any) -> bool:
-        view = value._view if _is_proxy(value) else None
+        view = value._cnnkit_view if _is_proxy(value) else None
         return bool(view is not None and not view.is_class and _matches(cls._path, view.classes))
 
     def __subclasscheck__(cls, value: Any) -> bool:
         if isinstance(value, _StandInMeta):
             return value._path == cls._path
-        view = value._view if _is_proxy(value) else None
+        view = value._cnnkit_view if _is_proxy(value) else None
         return bool(view is not None and view.is_class and _matches(cls._path, view.classes))
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:

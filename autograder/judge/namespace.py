@@ -78,7 +78,7 @@ def sample_image(image_name: str) -> np.ndarray:
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("scikit-learn is not installed: the sample images come with it.")
-    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "images" / image_name
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "images" / image_name
     with Image.open(path) as image:
         return np.array(image)
 

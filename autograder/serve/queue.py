@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 
 from autograder.serve import policy
 from autograder.serve.tables import EXCHANGE, FEEDBACK, RUN, SUBMISSION, as_utc, now
@@ -140,6 +140,16 @@ def _uncharged(charged: bool):
     return case((SUBMISSION.c.claims > 0, SUBMISSION.c.claims - 1), else_=0)
 
 
+def _new_id(inserted: CursorResult) -> int:
+    """The id of the one row an insert made (SQLAlchemy types it as optional: a bulk insert has
+    none)."""
+    key = inserted.inserted_primary_key
+    if key is None:
+        raise RuntimeError("insert: expected the new row's id, got none. The database driver "
+                           "does not report inserted keys.")
+    return int(key[0])
+
+
 class Queue:
     """The queue in one database, as seen by the service ``instance``."""
 
@@ -157,11 +167,11 @@ class Queue:
         notebook = files[notebook_name(assignment)]
         digest = hashlib.sha256(notebook).hexdigest()
         with self.engine.begin() as db:
-            new_id = db.execute(insert(SUBMISSION).values(
+            new_id = _new_id(db.execute(insert(SUBMISSION).values(
                 student=student, assignment=assignment, source=source, origin=origin[:512],
                 received=received, timestamp=timestamp, sha256=digest, size=len(notebook),
                 files=pack(files), secret=secret, late_seconds=late_seconds, state="waiting",
-                claims=0, reason="", flags="[]", notes="[]", worker="")).inserted_primary_key[0]
+                claims=0, reason="", flags="[]", notes="[]", worker="")))
             owner = and_(SUBMISSION.c.student == student, SUBMISSION.c.assignment == assignment)
             replaced = [row.id for row in db.execute(select(SUBMISSION.c.id).where(
                 owner, SUBMISSION.c.state == "waiting", SUBMISSION.c.id != new_id))]
@@ -289,8 +299,8 @@ class Queue:
     def run_started(self, submission_id: int) -> int:
         """Note that a worker starts the submission's notebook; return the run's id."""
         with self.engine.begin() as db:
-            return db.execute(insert(RUN).values(submission_id=submission_id, instance=self.instance,
-                                                 started=now())).inserted_primary_key[0]
+            return _new_id(db.execute(insert(RUN).values(submission_id=submission_id,
+                                                         instance=self.instance, started=now())))
 
     def run_ended(self, run_id: int, outcome: str) -> None:
         """Note how a run ended: ``graded``, ``failed`` or ``retry``."""

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import (
     Boolean,
@@ -33,6 +34,8 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import Engine
+
+from autograder.extras import database_driver
 
 METADATA = MetaData()
 
@@ -143,6 +146,7 @@ def connect(db_url: str) -> Engine:
     SQLite gets write-ahead logging, so that pages read while a submission is recorded, and a
     30 s wait for the write lock instead of an immediate "database is locked".
     """
+    database_driver(db_url, what="the service's database")
     sqlite = db_url.startswith("sqlite")
     engine = create_engine(db_url, future=True,
                            connect_args={"timeout": 30} if sqlite else {})
@@ -179,6 +183,14 @@ def _add_new_columns(engine: Engine) -> None:
 def now() -> datetime:
     """The current time in UTC, as the tables store it."""
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(moment: None) -> None: ...
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -185,4 +185,6 @@ class Sessions:
 
 def same(given: str | None, expected: str) -> bool:
     """Whether ``given`` equals ``expected``, in constant time (CSRF tokens)."""
-    return bool(given) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    if not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))

@@ -6,12 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from support.helpers import completed_release
 
 from autograder.authoring import build
 from autograder.authoring.course import COURSE_ID
 from autograder.authoring.nbgrader_run import nbgrader_env, run_nbgrader
-
-from support.helpers import completed_release
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support.helpers import completed_release
 
 from autograder.authoring import student_kit
 from autograder.authoring.course import ASSIGNMENT_IDS
-from support.helpers import completed_release
 
 #: Lines shorter than this (``])``, ``s = 1``) are syntax or trivial, not answers.
 SHORTEST_LINE = 12

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-
 from support.adversarial_corpus import ASSIGNMENT, ENTRIES, Context, Entry
 from support.browser import Opened
+
 from autograder.authoring import build
+from autograder.authoring.samples import sample_class
 from autograder.batch import intake, sandbox
 from autograder.batch.grade import Settings, grade_class
 from autograder.batch.limits import Limits
-from autograder.authoring.samples import sample_class
 
 pytestmark = pytest.mark.slow
 

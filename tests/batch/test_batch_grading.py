@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from support.servers import dask_cluster, postgres_server
 
 from autograder.authoring import build
+from autograder.authoring.nbgrader_run import run_nbgrader
+from autograder.authoring.samples import sample_class
 from autograder.batch.grade import Settings, grade_class
 from autograder.batch.outcome import Submission
-from autograder.authoring.nbgrader_run import run_nbgrader
 from autograder.batch.results import read_submission
-from autograder.authoring.samples import sample_class
-from support.servers import dask_cluster, postgres_server
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +35,7 @@ def _batch(repo: Path) -> list[sample_class.SampleSubmission]:
     """Per assignment: the reference and two realistic mistakes; plus one untouched release."""
     chosen = []
     for item in sample_class.submissions(repo, ASSIGNMENTS):
-        if item.student in (sample_class.REFERENCE, "student-01", "student-02"):
-            chosen.append(item)
-        elif item.student == sample_class.UNMODIFIED and item.assignment == "pooling":
+        if item.student in (sample_class.REFERENCE, "student-01", "student-02") or (item.student == sample_class.UNMODIFIED and item.assignment == "pooling"):
             chosen.append(item)
     return chosen
 

@@ -7,11 +7,11 @@ import zlib
 from pathlib import Path
 
 import pytest
+from support.browser import Opened
 
 from autograder.batch.class_report import format_duration, write_class_report
 from autograder.batch.outcome import Outcome
 from autograder.batch.results import TestScore as Score
-from support.browser import Opened
 
 SCRIPT_ID = "<script>alert(1)</script>"
 

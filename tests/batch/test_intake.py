@@ -10,10 +10,10 @@ import pytest
 from rich.console import Console
 
 from autograder.authoring import build
-from autograder.batch.intake import Intake, IntakeError, from_exchange, from_submitted, show
-from autograder.batch.outcome import Submission, Unplaced
 from autograder.authoring.course import COURSE_ID
 from autograder.authoring.nbgrader_run import run_nbgrader
+from autograder.batch.intake import Intake, IntakeError, from_exchange, from_submitted, show
+from autograder.batch.outcome import Submission, Unplaced
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -135,7 +135,7 @@ def test_the_newest_entry_counts_when_attempts_are_equal(repo, course, tmp_path)
 
 def test_the_extended_timestamp_gives_the_utc_time(repo, course, tmp_path):
     info = zipfile.ZipInfo("smithj_1_2_images.ipynb", date_time=(2026, 1, 1, 0, 0, 0))
-    moment = int(datetime(2026, 11, 28, 8, 0, 0, tzinfo=timezone.utc).timestamp())
+    moment = int(datetime(2026, 11, 28, 8, 0, 0, tzinfo=UTC).timestamp())
     info.extra = b"\x55\x54\x05\x00\x01" + moment.to_bytes(4, "little")  # 0x5455: flags, mtime
     with zipfile.ZipFile(tmp_path / "ut.zip", "w") as archive:
         archive.writestr(info, notebook(repo, "images"))

@@ -8,6 +8,7 @@ import io
 import itertools
 import subprocess
 import types
+from typing import ClassVar
 
 import pytest
 
@@ -41,7 +42,7 @@ class _FakeRun:
     """``nbgrader autograde`` as a process that ends at once, keeping the environment it got."""
 
     pids = itertools.count(2**22)
-    envs: list[dict] = []
+    envs: ClassVar[list[dict]] = []
 
     def __init__(self, command, *, env, **kwargs) -> None:
         self.pid = next(self.pids)

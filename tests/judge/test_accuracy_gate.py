@@ -19,10 +19,10 @@ import nbformat
 import pytest
 from rich.console import Console
 
-from autograder.budget import BUDGETS
 from autograder.authoring.samples.catalogue import CHEATS, GATE_ALTERNATIVES, GATE_MISTAKES
 from autograder.authoring.samples.run import grade
 from autograder.authoring.samples.sample_class import SampleSubmission
+from autograder.budget import BUDGETS
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import keras
-
 import numpy as np
 import pytest
 
@@ -191,7 +190,7 @@ def test_a_reported_accuracy_must_come_from_the_data_the_kernel_had(counted, cnn
         "got 0.9900. test_accuracy must come from evaluate(X_test, y_test) on the trained model, not "
         "be typed in or loaded, nor measured on other data (the training or validation set, fit's "
         "history): on the same weights and images, evaluate agrees to within 0.00025.")
-    assert "got 0.%04d." % round((right + 5e-4) * 1e4) in _refusal(gate, right + 5e-4, cnn)
+    assert f"got 0.{round((right + 5e-4) * 1e4):04d}." in _refusal(gate, right + 5e-4, cnn)
 
 
 def test_with_the_real_labels_in_the_kernel_the_validation_accuracy_is_still_refused(counted, cnn):
@@ -213,8 +212,9 @@ def test_a_model_of_another_architecture_is_not_measured(counted):
 
 
 def test_under_grading_the_kernel_is_never_asked_to_run_the_model_over_the_test_set(counted):
-    from autograder.judge.verdict import run_test
     from support.kernel import LiveKernel
+
+    from autograder.judge.verdict import run_test
 
     truth = data.find_mnist_dir()
     namespace = judge_namespace(gate=gates.Gate(BUDGETS["cpu"], truth), kernel_data=KernelData(truth))

@@ -69,7 +69,8 @@ class Service:
     def start(self, timeout: float = 120.0) -> Service:
         command = [sys.executable, "-m", "autograder.cli.main", "serve", str(self.course),
                    "--port", str(self.port), "--budget", "smoke", "--poll-seconds", "0.5", *self.args]
-        self.process = subprocess.Popen(command, env=self.env, stdout=open(self.log, "a"),
+        log = open(self.log, "a")  # noqa: SIM115 - the server writes to it as long as it runs
+        self.process = subprocess.Popen(command, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -524,7 +524,7 @@ def test_refusals_of_a_notebook_speak_to_the_student(app_service, released):
 
 
 def test_an_upload_over_the_limit_says_its_real_size(app_service):
-    service, client = app_service(max_upload=20 * 2**20)
+    service, _client = app_service(max_upload=20 * 2**20)
     token = service.tokens.issue("ann")
     error = service.acceptor.upload
     from autograder.serve.admission import Refusal

@@ -109,7 +109,7 @@ def test_a_flood_of_requests_is_refused_without_disturbing_others(service, peopl
 
 
 def test_the_attempt_limit_answers_with_when_the_next_is_allowed(service, people, notebooks):
-    for index in range(PER_HOUR):
+    for _ in range(PER_HOUR):
         assert service.upload(people["dan"], "pooling", notebooks["reference", "pooling"]).status_code == 202
     refused = service.upload(people["dan"], "pooling", notebooks["reference", "pooling"])
     assert refused.status_code == 429

@@ -17,7 +17,7 @@ def test_the_shipped_files_verify(repo):
 def test_the_test_set_loads_as_the_tutorial_prepares_it():
     images, labels = data.load_mnist_test()
     assert images.shape == (10000, 28, 28, 1) and labels.shape == (10000,)
-    assert 0 <= images.min() and images.max() <= 1
+    assert images.min() >= 0 and images.max() <= 1
     # The genuine MNIST test set (data/mnist/README.md): label counts and mean pixel value.
     assert [int((labels == d).sum()) for d in range(10)] == [980, 1135, 1032, 1010, 982, 892, 958,
                                                              1028, 974, 1009]
@@ -50,7 +50,7 @@ def test_a_missing_file_is_named_with_the_fix(copy_of_data):
 
 def test_no_data_folder_anywhere(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "candidate_dirs", lambda: [tmp_path / "nowhere"])
-    with pytest.raises(DataError, match="MNIST data folder: expected SHA256SUMS .* found none"):
+    with pytest.raises(DataError, match=r"MNIST data folder: expected SHA256SUMS .* found none"):
         data.mnist_dir()
 
 

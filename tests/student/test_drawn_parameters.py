@@ -25,9 +25,9 @@ class InKernel(observe.Remote):
     """``namespace[name]`` as the judge sees it in the student's kernel."""
 
     def __init__(self, namespace: dict, target: dict, label: str) -> None:
-        self.namespace, self.target, self.label = namespace, target, label
+        self.namespace, self.target, self._cnnkit_label = namespace, target, label
 
-    def request(self, op: str, **args: Any) -> Any:
+    def _cnnkit_request(self, op: str, **args: Any) -> Any:
         data, buffers = wire.encode(args)
         request = {"op": op, "target": self.target, "args": data,
                    "buffers": [base64.b64encode(bytes(b)).decode("ascii") for b in buffers]}
@@ -40,8 +40,8 @@ class InKernel(observe.Remote):
     def answer(self, request: dict) -> Any:
         return kernel_answers.answer(request, self.namespace)
 
-    def handle(self, handle_id: str) -> "InKernel":
-        return type(self)(self.namespace, {"handle": handle_id}, f"{self.label}(...)")
+    def _cnnkit_handle(self, handle_id: str) -> InKernel:
+        return type(self)(self.namespace, {"handle": handle_id}, f"{self._cnnkit_label}(...)")
 
 
 def in_kernel(value: Any, cls: type = InKernel) -> InKernel:

@@ -43,7 +43,7 @@ def test_between_reports_the_range_found():
 
 
 def test_floating_rejects_integer_arrays():
-    with pytest.raises(CheckFailure, match="china.dtype: expected a floating-point dtype, got uint8"):
+    with pytest.raises(CheckFailure, match=r"china.dtype: expected a floating-point dtype, got uint8"):
         floating("china", np.zeros(3, dtype=np.uint8))
     floating("china", np.zeros(3, dtype=np.float32))
 

@@ -4,12 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from autograder import checks  # noqa: E402
-from autograder.checks import CheckFailure  # noqa: E402
+from autograder import checks
+from autograder.checks import CheckFailure
 
 A = np.zeros((4, 5, 3))
 B = np.ones((4, 5, 3)) / 2

@@ -34,7 +34,7 @@ def test_conv_settings_name_the_mistake(override, message):
 
 
 def test_conv_of_another_type_is_refused():
-    with pytest.raises(CheckFailure, match="type of conv: expected keras.layers.Conv2D, got Dense"):
+    with pytest.raises(CheckFailure, match=r"type of conv: expected keras.layers.Conv2D, got Dense"):
         checks.conv2d(keras.layers.Dense(5), **CONV)
 
 
@@ -87,12 +87,12 @@ def test_pooling_behaviour_recognises_the_other_kind():
         def call(self, inputs):
             return keras.ops.average_pool(inputs, 2, 2)
 
-    with pytest.raises(CheckFailure, match="It computes avg pooling: use keras.layers.MaxPool2D"):
+    with pytest.raises(CheckFailure, match=r"It computes avg pooling: use keras.layers.MaxPool2D"):
         checks.pool2d_output(Disguised(2), (1, 8, 8, 2), name="pool_max", kind="max", pool_size=2)
 
 
 def test_global_pooling_recognises_max():
-    with pytest.raises(CheckFailure, match="type of g: expected keras.layers.GlobalAveragePooling2D"):
+    with pytest.raises(CheckFailure, match=r"type of g: expected keras.layers.GlobalAveragePooling2D"):
         checks.global_pool(keras.layers.GlobalMaxPool2D(), name="g")
     with pytest.raises(CheckFailure, match="It computes the maximum of each feature map"):
         checks.global_pool_output(keras.layers.GlobalMaxPool2D(), (2, 5, 7, 3), name="g")

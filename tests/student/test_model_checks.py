@@ -63,7 +63,7 @@ def test_a_missing_last_layer_is_reported_as_a_count():
 
 def test_compiled_and_trained():
     model = keras.models.Sequential(mnist_layers())
-    with pytest.raises(CheckFailure, match="model_cnn_mnist.compile"):
+    with pytest.raises(CheckFailure, match=r"model_cnn_mnist.compile"):
         checks.compiled_for_mnist(model, name="model_cnn_mnist")
     model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
     with pytest.raises(CheckFailure, match="the optimizer of model_cnn_mnist: expected nadam, got sgd"):

@@ -347,7 +347,7 @@ def test_resnet34_forward_matches_the_keras_model(resnet):
 def test_resnet34_forward_names_the_first_leaf_that_does_not_fit(resnet):
     leaves = weights.extract(resnet)
     x = np.zeros((1, 28, 28, 1))
-    short_bn = leaves[:5] + [weights.LeafWeights("BatchNormalization", leaves[5].arrays[1:])] + leaves[6:]
+    short_bn = [*leaves[:5], weights.LeafWeights("BatchNormalization", leaves[5].arrays[1:]), *leaves[6:]]
     with pytest.raises(ValueError, match=re.escape(
             "ResNet-34 weight layer 6 (the BatchNormalization after the second 3x3 Conv2D of "
             "residual unit 1 (64 filters, strides 1)): expected BatchNormalization[(64,), (64,), "

@@ -63,7 +63,7 @@ def test_the_tutorial_unit_passes_every_check(strides):
 
 
 def test_missing_projection_is_named():
-    with pytest.raises(CheckFailure, match="When strides > 1 the skip path needs keras.layers.Conv2D"):
+    with pytest.raises(CheckFailure, match=r"When strides > 1 the skip path needs keras.layers.Conv2D"):
         checks.residual_unit_skip(unit_class(projection=False), strides=2)
 
 

@@ -4,9 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from autograder.judge import reference
-
 from autograder import weights
+from autograder.judge import reference
 
 
 def student_resnet_unit_skip_first():

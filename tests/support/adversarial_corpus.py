@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import copy
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 

@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 
 def free_port() -> int:
@@ -80,10 +80,12 @@ def dask_cluster(workers: Sequence[dict[str, float]], env: dict[str, str] | None
     base = Path(tempfile.mkdtemp(prefix="cnnkit-dask-"))
     scheduler_file = base / "scheduler.json"
     environment = {**os.environ, **(env or {})}
+    # The logs stay open as long as the processes that write them run.
+    log = open(base / "scheduler.log", "w")  # noqa: SIM115
     processes = [subprocess.Popen(
         [dask, "scheduler", "--host", "127.0.0.1", "--port", str(free_port()), "--no-dashboard",
          "--scheduler-file", str(scheduler_file)], stdout=subprocess.DEVNULL,
-        stderr=open(base / "scheduler.log", "w"), env=environment)]
+        stderr=log, env=environment)]
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists():
@@ -99,8 +101,8 @@ def dask_cluster(workers: Sequence[dict[str, float]], env: dict[str, str] | None
                        "--local-directory", str(base / f"worker-{index}")]
             if resources:
                 command += ["--resources", " ".join(f"{k}={v:g}" for k, v in resources.items())]
-            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                              stderr=open(base / f"worker-{index}.log", "w"),
+            log = open(base / f"worker-{index}.log", "w")  # noqa: SIM115
+            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log,
                                               env=environment))
         from distributed import Client
 

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from rich.console import Console
 
-from autograder.errors import BadInput
-
 from autograder.authoring import build
+from autograder.authoring.samples import sample_class
+from autograder.authoring.samples.sample_class import SampleSubmission
 from autograder.batch.grade import Settings, grade_class
 from autograder.batch.outcome import Submission
 from autograder.batch.results import SubmissionScore
-from autograder.authoring.samples import sample_class
-from autograder.authoring.samples.sample_class import SampleSubmission
+from autograder.errors import BadInput
 
 #: A file that marks a folder as made by :func:`grade`, so that a rerun may replace it.
 MARKER = ".cnnkit-sample-class"
@@ -36,7 +35,7 @@ class WorkdirError(BadInput, RuntimeError):
     """The work folder exists and was not made by the kit."""
 
 
-def prepare(repo: Path, workdir: Path, assignments: Sequence[str],
+def prepare(repo: Path, workdir: Path, assignments: Sequence[str] | None,
             items: Sequence[SampleSubmission] | None = None) -> list[SampleSubmission]:
     """Make a fresh course in ``workdir``, generate the assignments, and write the submissions
     (the sample class unless ``items`` are given); return them."""

@@ -7,9 +7,9 @@ answers written differently, and students who each make one realistic mistake pe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import nbformat
 from nbformat.notebooknode import NotebookNode

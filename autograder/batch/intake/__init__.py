@@ -24,5 +24,5 @@ from autograder.batch.intake.plan import show
 from autograder.batch.intake.result import Intake, IntakeError
 from autograder.batch.intake.submitted import from_exchange, from_submitted
 
-__all__ = ["Intake", "IntakeError", "from_submitted", "from_exchange", "from_zip", "show",
-           "MAX_NOTEBOOK_BYTES", "MAX_GRADE_ID", "TIMESTAMP_FORMAT"]
+__all__ = ["MAX_GRADE_ID", "MAX_NOTEBOOK_BYTES", "TIMESTAMP_FORMAT", "Intake", "IntakeError",
+           "from_exchange", "from_submitted", "from_zip", "show"]

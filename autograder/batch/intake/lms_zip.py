@@ -14,18 +14,32 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Mapping, Sequence
 
 from autograder.authoring.course import assignment
 from autograder.batch.atomic import write_atomic
 from autograder.batch.intake import lms
-from autograder.batch.intake.notebook import (MAX_NOTEBOOK_BYTES, Rejected, expected_text, got_text,
-                                              identify, name_hint, parse, source_grade_ids)
-from autograder.batch.intake.result import (Intake, IntakeError, check_students_found,
-                                            checked_assignments, checked_students, sorted_submissions)
+from autograder.batch.intake.notebook import (
+    MAX_NOTEBOOK_BYTES,
+    Rejected,
+    expected_text,
+    got_text,
+    identify,
+    name_hint,
+    parse,
+    source_grade_ids,
+)
+from autograder.batch.intake.result import (
+    Intake,
+    IntakeError,
+    check_students_found,
+    checked_assignments,
+    checked_students,
+    sorted_submissions,
+)
 from autograder.batch.outcome import Submission, Unplaced
 from autograder.batch.sanitize import for_terminal
 
@@ -224,7 +238,8 @@ def _zip_candidate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str,
                        f"{student} to clear the outputs and submit it again.")
     data = _read_member(zip_path, archive, info)
     hint = name_hint(entry.filename, wanted_assignments) or name_hint(entry.filename, sources)
-    expected = expected_text([hint] if hint in wanted_assignments else wanted_assignments)
+    wanted = [hint] if hint is not None and hint in wanted_assignments else wanted_assignments
+    expected = expected_text(wanted)
     found_assignment = identify(parse(data), sources, hint, expected)
     if found_assignment.assignment not in wanted_assignments:
         raise Rejected(f"expected {expected}, {got_text(found_assignment)}. It is not graded in this "
@@ -255,12 +270,12 @@ def _entry_time(info: zipfile.ZipInfo) -> datetime:
         kind, size = struct.unpack("<HH", extra[:4])
         body = extra[4:4 + size]
         if kind == 0x5455 and len(body) >= 5 and body[0] & 1:
-            return datetime.fromtimestamp(struct.unpack("<i", body[1:5])[0], timezone.utc)
+            return datetime.fromtimestamp(struct.unpack("<i", body[1:5])[0], UTC)
         extra = extra[4 + size:]
     try:
-        return datetime(*info.date_time, tzinfo=timezone.utc)
+        return datetime(*info.date_time, tzinfo=UTC)
     except ValueError:
-        return datetime(1980, 1, 1, tzinfo=timezone.utc)
+        return datetime(1980, 1, 1, tzinfo=UTC)
 
 
 def _superseded_reason(older: _Candidate, latest: _Candidate) -> str:

@@ -3,9 +3,9 @@ whole (:class:`IntakeError`), and the checks of the arguments all sources share.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from autograder.authoring import course
 from autograder.authoring.course import UnknownAssignment

@@ -3,15 +3,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from autograder.authoring.course import assignment
 from autograder.authoring.nbgrader_run import NbgraderError, run_nbgrader
-from autograder.batch.intake.notebook import (NoCells, Rejected, expected_text, got_text, identify,
-                                              parse, source_grade_ids)
-from autograder.batch.intake.result import (Intake, IntakeError, check_students_found,
-                                            checked_assignments, checked_students, sorted_submissions)
+from autograder.batch.intake.notebook import (
+    NoCells,
+    Rejected,
+    expected_text,
+    got_text,
+    identify,
+    parse,
+    source_grade_ids,
+)
+from autograder.batch.intake.result import (
+    Intake,
+    IntakeError,
+    check_students_found,
+    checked_assignments,
+    checked_students,
+    sorted_submissions,
+)
 from autograder.batch.outcome import Submission, Unplaced
 
 

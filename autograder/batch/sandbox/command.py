@@ -166,5 +166,5 @@ def bwrap_argv(settings: dict, connection_fd: int, info_fd: int, *,
     args += ["--remount-ro", "/", "--chdir", WORK, "--info-fd", str(info_fd)]
     for name, value in kernel_env(settings).items():
         args += ["--setenv", name, value]
-    return args + ["--", *user_switch(settings, privileged), settings["python"], "-m",
-                   "ipykernel_launcher", "-f", CONNECTION]
+    return [*args, "--", *user_switch(settings, privileged), settings["python"], "-m",
+            "ipykernel_launcher", "-f", CONNECTION]

@@ -39,7 +39,7 @@ def _trial(bwrap: str, setpriv: str | None) -> list[str]:
     """A sandbox like a kernel's (same namespaces, user, kinds of mounts) that runs ``true``."""
     privileged = setpriv is not None
     switch = [setpriv, f"--reuid={KERNEL_UID}", f"--regid={KERNEL_GID}", "--clear-groups",
-              "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"] if privileged else []
+              "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"] if setpriv is not None else []
     return [bwrap, "--die-with-parent", *namespaces(privileged), "--ro-bind", "/", "/", "--proc",
             "/proc", "--dev", "/dev", "--perms", "1777", "--size", "1048576", "--tmpfs", "/tmp",
             "--remount-ro", "/", "--", *switch, "true"]
@@ -49,26 +49,27 @@ def _trial(bwrap: str, setpriv: str | None) -> list[str]:
 def probe() -> Isolation:
     """Find bubblewrap (and setpriv for a root grader) and try them once the way kernels will
     run; find where the pids and memory control groups can be made."""
-    groups = {"pids_root": cgroups.find_parent("pids"), "memory_root": cgroups.find_parent("memory")}
+    made = functools.partial(Isolation, pids_root=cgroups.find_parent("pids"),
+                             memory_root=cgroups.find_parent("memory"))
     found = shutil.which("bwrap")
     if found is None:
-        return Isolation(None, **groups, problem="bubblewrap (bwrap) is not installed")
+        return made(None, problem="bubblewrap (bwrap) is not installed")
     setpriv = None
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         if setpriv is None:
-            return Isolation(None, **groups, problem="the grader runs as root and setpriv "
+            return made(None, problem="the grader runs as root and setpriv "
                              "(util-linux) is not installed, so a kernel could not leave root")
     try:
         trial = subprocess.run(_trial(found, setpriv), capture_output=True, text=True, timeout=30,
                                check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Isolation(None, **groups, problem=f"bubblewrap could not start: {exc}")
+        return made(None, problem=f"bubblewrap could not start: {exc}")
     if trial.returncode != 0:
-        return Isolation(None, **groups, problem=f"bubblewrap failed here: "
+        return made(None, problem=f"bubblewrap failed here: "
                          f"{trial.stderr.strip()[:300]} (user namespaces may be disabled, or "
                          f"bubblewrap is older than 0.7, which has no --size)")
-    return Isolation(found, **groups, setpriv=setpriv)
+    return made(found, setpriv=setpriv)
 
 
 def warning(isolation: Isolation) -> str:

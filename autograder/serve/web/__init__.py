@@ -38,15 +38,22 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from autograder.extras import missing
+
+try:  # the service is an extra of the kit: say which, rather than Starlette's own import error
+    import python_multipart  # noqa: F401  (Starlette reads the upload forms with it)
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+except ImportError as error:
+    raise missing("cnnkit serve", error.name or "starlette", "serve") from error
 
 from autograder.serve.ratelimit import Buckets
 from autograder.serve.web import api, instructor, pages
@@ -142,7 +149,8 @@ def make_app(service) -> Starlette:
         Middleware(BodyLimit, limit=limit),
     ]
 
-    app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={HTTPException: refused, ClientDisconnect: went_away})
+    # Starlette types a handler as taking any Exception; these take the one they are for.
+    handlers: dict[Any, Any] = {HTTPException: refused, ClientDisconnect: went_away}
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.service = service
     return app

@@ -14,6 +14,7 @@ past ten in a minute they answer 429 with ``Retry-After``, while a valid token i
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -75,7 +76,7 @@ async def submit(request: Request) -> Response:
                             f"assignment and notebook, got one that cannot be read ({exc.detail}). "
                             f"Send the notebook as the file field 'notebook'.")
     file = form.get("notebook")
-    data = await file.read() if hasattr(file, "read") else b""
+    data = await file.read() if isinstance(file, UploadFile) else b""
     try:
         receipt = await run_in_threadpool(request.app.state.service.acceptor.upload, found.student,
                                           str(form.get("assignment", "")) or None,

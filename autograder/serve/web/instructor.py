@@ -48,7 +48,7 @@ def overview(request: Request, *, error: str | None = None, status: int = 200) -
              ("grading (started to feedback)", found.grading_time),
              ("upload to feedback", found.feedback_time)]
     return page(request, "instructor.html", status, **signed_in(session), o=found, times=times,
-                refresh=REFRESH, updated=stamp(now()), since=stamp(found.since),
+                refresh=REFRESH, updated=stamp(now()), since=stamp(found.since) if found.since else "",
                 where=service.where, flags=lambda row: json.loads(row.flags or "[]"),
                 error=error, notice=notice)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -212,7 +213,7 @@ async def upload(request: Request) -> Response:
             "upload: expected the form of this page, got a post without its check (an old page, "
             "or another site). Reload the page and upload again."), status=403)
     file = form.get("notebook")
-    data = await file.read() if hasattr(file, "read") else b""
+    data = await file.read() if isinstance(file, UploadFile) else b""
     filename = getattr(file, "filename", None)
     assignment = str(form.get("assignment", "")) or None
     try:

@@ -134,7 +134,7 @@ def assignment_row(deadline: Deadline, rows: Sequence, rule: str, moment,
     chosen = counted_id(rows, rule)
     counted_row = next((r for r in rows if r.id == chosen), None)
     closed = deadline.cutoff is not None and moment > deadline.cutoff
-    if closed:
+    if closed and deadline.cutoff is not None:
         status = f"closed at {stamp(deadline.cutoff)}"
     elif deadline.due is not None and moment > deadline.due:
         status = ("late: the course's late penalty applies" if penalised else

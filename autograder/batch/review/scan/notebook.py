@@ -76,5 +76,5 @@ def as_run(nb: Mapping) -> Mapping:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return nbformat.reads(json.dumps(nb), as_version=4, capture_validation_error={})
-    except Exception:  # noqa: BLE001 - nbformat raises many kinds; nbgrader would not run it either
+    except Exception:
         return nb

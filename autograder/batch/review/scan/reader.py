@@ -46,7 +46,7 @@ class Names:
         for source in locked_sources:
             try:
                 tree = ast.parse(TransformerManager().transform_cell(source))
-            except Exception:  # noqa: BLE001, S112 - a locked cell the scan cannot read binds nothing
+            except Exception:
                 continue
             for node in tree.body:
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -192,7 +192,7 @@ class Reader(ast.NodeVisitor):
             if bound != "*":
                 self.bound(node, bound, path)
 
-    visit_ImportFrom = visit_Import  # type: ignore[assignment]
+    visit_ImportFrom = visit_Import
 
     def bound(self, node: ast.AST, name: str, path: str = "") -> None:
         """``name`` bound at the top level (to the library object ``path``, if it is one): report
@@ -227,14 +227,14 @@ class Reader(ast.NodeVisitor):
                     value and self.names.is_library(root))):
                 self.names.bind(target.id, value)  # k = checks: k stands for checks
 
-    visit_AnnAssign = visit_Assign  # type: ignore[assignment]
+    visit_AnnAssign = visit_Assign
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         self.defines(node, node.name)
         self.bound(node, node.name)
         self.generic_visit(node)
 
-    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
 
     def defines(self, node: ast.AST, name: str | None) -> None:
         if name in reasons.DEFINED:
