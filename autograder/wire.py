@@ -2,11 +2,11 @@
 
 :func:`encode` turns a tree of observations (the views of :mod:`autograder.checks.observe`, plain
 numbers (complex too), strings, bytes, lists, tuples, sets, dicts, NumPy arrays and scalars) into a
-JSON-ready tree and a list of byte buffers, one per array or scalar. :func:`decode` turns them back, and is the only place that
-reads what a kernel sent: it rebuilds nothing but the view classes registered here, the builtin
-containers, and plain ``ndarray`` objects (or NumPy scalars) of numeric or boolean dtypes whose buffer
-size matches their shape. No pickle, no
-object arrays, no other classes: a kernel that sends anything else gets a :class:`WireError`.
+JSON-ready tree and a list of byte buffers, one per array or scalar. :func:`decode` turns them
+back, and is the only place that reads what a kernel sent: it rebuilds nothing but the view
+classes registered here, the builtin containers, and plain ``ndarray`` objects (or NumPy scalars)
+of numeric or boolean dtypes whose buffer size matches their shape. No pickle, no object arrays,
+no other classes: a kernel that sends anything else gets a :class:`WireError`.
 """
 
 from __future__ import annotations

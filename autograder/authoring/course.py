@@ -85,7 +85,9 @@ class Course:
 
     def rank(self, assignment_id: str) -> tuple[int, str]:
         """A sort key: the course's order, then unknown ids alphabetically."""
-        return (self.ids.index(assignment_id), "") if assignment_id in self.ids else (len(self.ids), assignment_id)
+        if assignment_id in self.ids:
+            return (self.ids.index(assignment_id), "")
+        return (len(self.ids), assignment_id)
 
 
 def _titles(notebook: Path) -> tuple[str, str]:

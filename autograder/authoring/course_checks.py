@@ -8,7 +8,8 @@ message shape. The notebooks' setup cell imports it by its name (``import <name>
 call it (``<name>.transpose_output(up, (2, 5, 5, 3))``). It is used in three places, with no
 change to the kit:
 
-* at home: the student kit's wheel carries it as a top-level module (:mod:`~autograder.authoring.student_kit`);
+* at home: the student kit's wheel carries it as a top-level module
+  (:mod:`~autograder.authoring.student_kit`);
 * in the graded kernel: beside the student kit's modules, so that the setup cell's import works;
 * in the judge: imported from the grader's copy of the course, never from the kernel, and bound
   to its name in every test cell (:func:`load`).

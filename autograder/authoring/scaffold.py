@@ -54,12 +54,14 @@ def notebook(assignment_id: str, title: str, checks_module: str = "") -> nbforma
         _cell("code", "test_answer", "# normalize: the smallest value becomes 0 and the largest 1.\n"
                                      "out = normalize(np.array([2.0, 4.0, 6.0]))\n"
                                      "checks.close(\"normalize([2, 4, 6])\", out, [0.0, 0.5, 1.0],\n"
-                                     "             cause=\"Subtract the minimum, then divide by the range.\")\n",
+                                     "             cause=\"Subtract the minimum, then divide by the "
+                                     "range.\")\n",
               grade=True, points=1),
         _cell("code", "test_answer_hidden", "# normalize on an input drawn at grading time (hidden).\n"
                                             "### BEGIN HIDDEN TESTS\n"
                                             "x = np.random.default_rng().uniform(-5, 5, size=(4, 7))\n"
-                                            "checks.close(\"normalize(x)\", normalize(x), (x - x.min()) / (x.max() - x.min()))\n"
+                                            "checks.close(\"normalize(x)\", normalize(x), "
+                                            "(x - x.min()) / (x.max() - x.min()))\n"
                                             "### END HIDDEN TESTS\n",
               grade=True, points=2),
     ]

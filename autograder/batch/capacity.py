@@ -3,9 +3,9 @@
 Each worker is a kernel with TensorFlow loaded. The memory a kernel needs depends on what it
 trains, which the budget decides. The cores are shared out when each job starts, not when the
 batch is planned (:func:`share`): a job that starts alone gets every core, jobs that start while
-others run share them, so that a lone submission does not train on one core of two. The figures in :data:`PEAK_GIB` are estimates of
-one run's peak memory with headroom; no benchmark of the repository measures memory
-(``benchmarks/grading_time.py`` measures time).
+others run share them, so that a lone submission does not train on one core of two. The figures
+in :data:`PEAK_GIB` are estimates of one run's peak memory with headroom; no benchmark of the
+repository measures memory (``benchmarks/grading_time.py`` measures time).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Its key is a SHA-256 of everything that decides the grade: the submitted files, the assignment's
 tests (its gradebook definition), the course's nbgrader configuration, the budget, the limits, and
 the code that grades (every module of the kit's package, and nbgrader's version), so that editing
-a check or the judge never reuses a stale grade. A key with a stored result is never executed again; a submission whose key is already
-recorded in the gradebook is not even recorded again.
+a check or the judge never reuses a stale grade. A key with a stored result is never executed
+again; a submission whose key is already recorded in the gradebook is not even recorded again.
 """
 
 from __future__ import annotations

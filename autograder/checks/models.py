@@ -180,7 +180,8 @@ def reported_accuracy(reported: Any, model: Any, *, name: str, labels: Any = Non
     if isinstance(value, np.ndarray) and value.size == 1:
         value = float(value.reshape(()))
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise CheckFailure(name, "a number from evaluate(...)", getattr(value, "type_name", type(value).__name__),
+        raise CheckFailure(name, "a number from evaluate(...)",
+                           getattr(value, "type_name", type(value).__name__),
                            f"Unpack evaluate's result: test_loss, {name} = model.evaluate(...).")
     if measured is not None:
         figures = measured(model, name=name, labels=labels)

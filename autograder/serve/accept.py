@@ -61,7 +61,8 @@ class Acceptor:
         it at ``submitted``); raise :class:`~.admission.Refusal` when it is not taken."""
         deadline = self.deadlines.get(assignment_id)
         if deadline is None:
-            raise Refusal(404, f"assignment: expected one of {', '.join(self.deadlines.open()) or '(none open)'}, "
+            choices = ", ".join(self.deadlines.open()) or "(none open)"
+            raise Refusal(404, f"assignment: expected one of {choices}, "
                                f"got {assignment_id!r}. Fetch the assignment again and submit it.")
         name = notebook_name(assignment_id)
         if name not in files:

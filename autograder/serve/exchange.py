@@ -56,8 +56,9 @@ def parse_name(name: str) -> Inbound | None:
     """The parts of an inbound folder's name, split as ``nbgrader collect`` splits them (a
     student id may hold ``+``); None for a name that is not a submission's.
 
-    >>> parse_name("ann+images+2025-01-01 09:00:00.000000 UTC+Ab3_")
-    Inbound(name='ann+images+2025-01-01 09:00:00.000000 UTC+Ab3_', student='ann', assignment='images', timestamp='2025-01-01 09:00:00.000000 UTC')
+    >>> parse_name("ann+images+2025-01-01 09:00:00.000000 UTC+Ab3_")  # doctest: +NORMALIZE_WHITESPACE
+    Inbound(name='ann+images+2025-01-01 09:00:00.000000 UTC+Ab3_', student='ann', assignment='images',
+            timestamp='2025-01-01 09:00:00.000000 UTC')
     """
     parts = name.rsplit("+", 3)
     if len(parts) == 4:

@@ -79,7 +79,8 @@ class Registry:
             other = alive[0]
             raise BadInput(f"cnnkit serve: expected no other service on this database, got one "
                            f"running since {other.started:%Y-%m-%d %H:%M:%S} UTC (process "
-                           f"{other.pid} on {other.host}, last heard {int((moment - other.heartbeat).total_seconds())} s "
+                           f"{other.pid} on {other.host}, last heard "
+                           f"{int((moment - other.heartbeat).total_seconds())} s "
                            f"ago). Stop it first, or give this one another --db-url.")
         with self.engine.begin() as db:
             db.execute(insert(INSTANCE).values(id=self.id, host=socket.gethostname(), pid=os.getpid(),

@@ -61,7 +61,8 @@ def transpose_output(layer, input_shape, *, name, filters, kernel_size, strides)
 
 UP_ANSWER = "### BEGIN SOLUTION\nup = keras.layers.Conv2DTranspose(3, 2, strides=2)\n### END SOLUTION\n"
 UP_VISIBLE = ("# up: a Conv2DTranspose with 3 filters, kernel 2, stride 2.\n"
-              "course_checks.transpose_output(up, (2, 5, 5, 4), name='up', filters=3, kernel_size=2, strides=2)\n")
+              "course_checks.transpose_output(up, (2, 5, 5, 4), name='up', filters=3, kernel_size=2, "
+              "strides=2)\n")
 UP_HIDDEN = ("# up: its type and stride, read as plain Python (hidden).\n### BEGIN HIDDEN TESTS\n"
              "assert isinstance(up, keras.layers.Conv2DTranspose), 'up must be a Conv2DTranspose'\n"
              "assert up.strides == (2, 2), f'up.strides: expected (2, 2), got {up.strides}'\n"
@@ -106,7 +107,8 @@ def test_the_course_is_what_its_source_holds(new_course: Path) -> None:
     assert "BEGIN HIDDEN TESTS" not in release and "Conv2DTranspose(3, 2" not in release
 
 
-def test_the_student_kit_carries_the_course_checks_and_no_hidden_test(new_course: Path, tmp_path: Path) -> None:
+def test_the_student_kit_carries_the_course_checks_and_no_hidden_test(new_course: Path,
+                                                                       tmp_path: Path) -> None:
     out = student_kit.build(new_course, tmp_path / "kit", [ID])
     with zipfile.ZipFile(next(out.glob("*.whl"))) as wheel:
         names = wheel.namelist()
@@ -145,8 +147,10 @@ def test_graded_the_reference_scores_full_each_mistake_loses_its_test(new_course
     outcomes = {o.student: o for o in grade_class(new_course, submissions, Settings(budget="smoke")).outcomes}
     points = {s: {t.grade_id: t.score for t in o.tests} for s, o in outcomes.items()}
     assert points["ref"] == {"test_answer": 1, "test_answer_hidden": 2, "test_up": 2, "test_up_hidden": 1}
-    assert points["wrongup"] == {"test_answer": 1, "test_answer_hidden": 2, "test_up": 0, "test_up_hidden": 0}
-    assert points["wrongnorm"] == {"test_answer": 0, "test_answer_hidden": 0, "test_up": 2, "test_up_hidden": 1}
+    assert points["wrongup"] == {"test_answer": 1, "test_answer_hidden": 2, "test_up": 0,
+                                 "test_up_hidden": 0}
+    assert points["wrongnorm"] == {"test_answer": 0, "test_answer_hidden": 0, "test_up": 2,
+                                   "test_up_hidden": 1}
     assert sum(points["untouched"].values()) == 0
     graded = nbformat.read(new_course / "autograded" / "wrongup" / ID / f"{ID}.ipynb", as_version=4)
     errors = {c.metadata["nbgrader"]["grade_id"]: c.outputs[0] for c in graded.cells

@@ -85,9 +85,11 @@ def test_the_distribution_holds_the_notebooks_the_wheel_and_no_secret(repo: Path
     wheel = next(distribution.glob("*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         members = archive.namelist()
-        texts = {m: archive.read(m).decode("utf-8") for m in members if m.endswith((".py", ".txt", "METADATA"))}
+        texts = {m: archive.read(m).decode("utf-8") for m in members
+                 if m.endswith((".py", ".txt", "METADATA"))}
     assert "autograder/_data/mnist/test.csv.gz" in members
-    assert not [m for m in members if m.startswith(("autograder/judge", "autograder/authoring", "autograder/batch"))]
+    assert not [m for m in members
+                if m.startswith(("autograder/judge", "autograder/authoring", "autograder/batch"))]
     assert leaked(texts, secret_lines(repo)) == []
     # A notebook's given code may hold the answers of earlier assignments (the tutorial builds
     # on them; they are released once those are due), never its own or a later one's.
@@ -160,7 +162,8 @@ def test_validate_in_the_student_environment_passes_a_completed_notebook_and_fai
         process = subprocess.run([str(student_python), "-m", "nbgrader", "validate", release.name],
                                  cwd=tmp_path / kind, env=env, capture_output=True, text=True, timeout=1500)
         outputs[kind] = process.stdout + process.stderr
-    assert "Success! Your notebook passes all the tests." in outputs["completed"], outputs["completed"][-3000:]
+    completed = outputs["completed"]
+    assert "Success! Your notebook passes all the tests." in completed, completed[-3000:]
     assert "VALIDATION FAILED" in outputs["untouched"]
     assert "HIDDEN" not in outputs["untouched"]
     # Nor any check call that only hidden tests make, though the untouched notebook fails them.

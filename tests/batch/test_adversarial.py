@@ -152,7 +152,8 @@ def test_entry_gets_its_expected_outcome(hostile: dict, entry: Entry) -> None:
     elif expected.failed is False:
         assert outcome.status != "failed", described
     if outcome.status == "failed" and expected.reason:
-        assert expected.reason in outcome.reason or any(expected.reason in n for n in outcome.notes), described
+        assert (expected.reason in outcome.reason
+                or any(expected.reason in n for n in outcome.notes)), described
     if expected.score and outcome.status != "failed":
         full = outcome.max_score
         assert full > 0, described

@@ -35,7 +35,8 @@ def _batch(repo: Path) -> list[sample_class.SampleSubmission]:
     """Per assignment: the reference and two realistic mistakes; plus one untouched release."""
     chosen = []
     for item in sample_class.submissions(repo, ASSIGNMENTS):
-        if item.student in (sample_class.REFERENCE, "student-01", "student-02") or (item.student == sample_class.UNMODIFIED and item.assignment == "pooling"):
+        if item.student in (sample_class.REFERENCE, "student-01", "student-02") or (
+                item.student == sample_class.UNMODIFIED and item.assignment == "pooling"):
             chosen.append(item)
     return chosen
 

@@ -169,7 +169,8 @@ def test_the_summary_has_one_row_per_test_with_its_pass_rate(tmp_path):
     # The failed submission counts in neither the students nor the pass rate.
     assert rows["convolution:test_filters"] == {
         "assignment": "convolution", "grade_id": "test_filters",
-        "column": "convolution:test_filters", "max_score": "2", "students": "2", "full_points": "1", "pass_rate": "0.5",
+        "column": "convolution:test_filters", "max_score": "2", "students": "2", "full_points": "1",
+        "pass_rate": "0.5",
         "mean_score": "1.25", "needs_manual_grade": "0"}
     assert (rows["images:test_load"]["pass_rate"], rows["images:test_load"]["mean_score"]) \
         == ("0.6667", "2")

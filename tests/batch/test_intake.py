@@ -107,7 +107,8 @@ def test_a_folder_without_a_notebook(course):
 
 @pytest.mark.parametrize("data, wording", [
     (b"", "expected a notebook, got an empty file (0 bytes)."),
-    (b"\x89PNG\r\n\x1a\n", "expected a notebook in UTF-8, got bytes that are not UTF-8 (byte 0x89 at offset 0)."),
+    (b"\x89PNG\r\n\x1a\n",
+     "expected a notebook in UTF-8, got bytes that are not UTF-8 (byte 0x89 at offset 0)."),
     (b'{"cells": [}', "expected a notebook (JSON), got text that is not JSON (Expecting value at line 1, "
                       "column 12)."),
 ])
@@ -162,7 +163,8 @@ def test_show_prints_the_mapping_then_what_is_not_graded(repo, course):
     assert "submitted/bob/pooling/pooling.ipynb" in bob
     assert text.index("Submissions to grade") < text.index("Not graded (1)") < text.index(
         "Superseded attempts (1)")
-    assert "\nsubmitted/alice/pooling/pooling.ipynb\n    expected the notebook of assignment 'pooling'" in text
+    assert ("\nsubmitted/alice/pooling/pooling.ipynb\n"
+            "    expected the notebook of assignment 'pooling'") in text
     assert "    superseded by c.zip:bob_1_2_pooling-2.ipynb" in text
     assert max(len(line) for line in text.splitlines()) <= 160
 

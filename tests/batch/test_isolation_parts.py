@@ -43,7 +43,8 @@ def test_limits_from_the_environment_then_the_command_line(monkeypatch: pytest.M
     assert limits.processes == Limits().processes
 
 
-LOCKED = {"setup": "import numpy as np", "test_a": "assert x == 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS",
+LOCKED = {"setup": "import numpy as np",
+          "test_a": "assert x == 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS",
           "test_b": "assert x > 0"}
 
 

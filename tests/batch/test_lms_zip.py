@@ -249,7 +249,8 @@ BAD_NOTEBOOKS = {
 
 def test_bad_notebooks_are_unplaced_and_the_rest_goes_on(repo, course, tmp_path):
     members = [(f"p{i}_{i}_{i}_images.ipynb", data) for i, (data, _) in enumerate(BAD_NOTEBOOKS.values())]
-    archive = make_zip(tmp_path / "canvas.zip", [*members, ("smithj_1_2_images.ipynb", notebook(repo, "images"))])
+    archive = make_zip(tmp_path / "canvas.zip",
+                       [*members, ("smithj_1_2_images.ipynb", notebook(repo, "images"))])
     result = from_zip(course, archive, ["images"])
     assert [s.student for s in result.submissions] == ["smithj"]
     got = reasons(result.unplaced)

@@ -34,8 +34,10 @@ def test_each_released_notebook_matches_its_own_layout(repo: Path) -> None:
     for notebook in (repo / "release").glob("*/*.ipynb"):
         nb = json.loads(notebook.read_text())
         spec = {"notebooks": [{"grade_cells": [], "solution_cells": [], "source_cells": []}]}
-        found = [(c["metadata"]["nbgrader"], c["cell_type"]) for c in nb["cells"] if "nbgrader" in c["metadata"]]
-        spec["notebooks"][0]["grade_cells"] = [[m["grade_id"], t, m["points"]] for m, t in found if m["grade"]]
+        found = [(c["metadata"]["nbgrader"], c["cell_type"]) for c in nb["cells"]
+                 if "nbgrader" in c["metadata"]]
+        spec["notebooks"][0]["grade_cells"] = [[m["grade_id"], t, m["points"]]
+                                               for m, t in found if m["grade"]]
         spec["notebooks"][0]["solution_cells"] = [m["grade_id"] for m, _ in found if m["solution"]]
         spec["notebooks"][0]["source_cells"] = [[m["grade_id"], t, m["locked"], "", ""] for m, t in found]
         assert metadata_changes(nb, layout(spec)) == ([], []), notebook

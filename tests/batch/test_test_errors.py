@@ -19,7 +19,8 @@ def _graded(ename: str, evalue: str) -> nbformat.NotebookNode:
 
 
 def test_a_test_error_is_noted_as_the_tests() -> None:
-    [note] = cell_problems(_graded("TestCellError", "conv.filters = ...: a test judged outside the kernel cannot change the student's objects"))
+    [note] = cell_problems(_graded("TestCellError", "conv.filters = ...: a test judged outside the "
+                                                    "kernel cannot change the student's objects"))
     assert note == ("test error (the test's, not the student's) in cell 1 (test_conv): conv.filters = ...: "
                     "a test judged outside the kernel cannot change the student's objects")
     assert cell_problems(_graded("CheckFailure", "conv.filters: expected 3, got 2.")) == []
@@ -30,5 +31,6 @@ def test_the_class_report_lists_test_errors_apart() -> None:
     outcome = Outcome("alice", "convolution", "graded", (TestScore("test_conv", 0, 1),), 2.0,
                       notes=(note, "cell 3 ran past its time limit."))
     page = render_class_report([outcome], title="t", budget="smoke", workers=1, wall_seconds=3)
-    assert "Test errors, to fix in the assignment: cell 1 (test_conv): keras.layers.Dense(...): cannot build" in page
+    assert ("Test errors, to fix in the assignment: cell 1 (test_conv): keras.layers.Dense(...): "
+            "cannot build") in page
     assert "Notes: cell 3 ran past its time limit." in page

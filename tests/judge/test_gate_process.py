@@ -48,7 +48,8 @@ def test_another_architecture_is_reported(tmp_path):
                               keras.layers.Dense(10, activation="softmax")])
     weights.save(model, tmp_path / "w.npz")
     result = run_gate("mnist_cnn", tmp_path / "w.npz", "inference", tmp_path)
-    assert result == {"mismatch": "weight layer 1: expected Conv2D[(3, 3, 1, 32), (32,)], got Dense[(784, 10), (10,)]"}
+    assert result == {"mismatch": "weight layer 1: expected Conv2D[(3, 3, 1, 32), (32,)], "
+                                  "got Dense[(784, 10), (10,)]"}
 
 
 def test_the_gate_reads_the_folder_it_is_given_not_the_environment(tmp_path):
@@ -197,7 +198,8 @@ def test_with_the_real_labels_in_the_kernel_the_validation_accuracy_is_still_ref
     gate = gates.Gate(BUDGETS["cpu"], data.find_mnist_dir())
     _reported_check(gate, REAL)(0.9842, cnn, name="test_accuracy")
     message = _refusal(gate, 0.9866, cnn, REAL)  # 2.4 images from the test accuracy, on validation
-    assert "the accuracy on the first 5,000 validation images (fit's val_accuracy) (0.9866)" in message, message
+    assert ("the accuracy on the first 5,000 validation images (fit's val_accuracy) (0.9866)"
+            in message), message
 
 
 def test_a_model_of_another_architecture_is_not_measured(counted):

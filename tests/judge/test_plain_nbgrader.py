@@ -32,7 +32,8 @@ def _submit(course: Path, repo: Path, student: str, answer: str | None, extra: s
     nbformat.write(nb, folder / "images.ipynb")
 
 
-def test_a_kernel_that_blanks_the_tests_earns_nothing_under_plain_nbgrader(repo: Path, tmp_path: Path) -> None:
+def test_a_kernel_that_blanks_the_tests_earns_nothing_under_plain_nbgrader(repo: Path,
+                                                                           tmp_path: Path) -> None:
     course = build.make_course(repo, tmp_path / "course")
     run_nbgrader(["generate_assignment", "images", "--force"], course)
     _submit(course, repo, "honest", None, None)
@@ -57,7 +58,8 @@ def test_a_kernel_that_blanks_the_tests_earns_nothing_under_plain_nbgrader(repo:
     assert all(scores["blanker"][t] <= scores["wrong"][t] for t in scores["wrong"])
     assert scores["wrong"]["test_load_images"] == 0
     executed = nbformat.read(course / "autograded" / "blanker" / "images" / "images.ipynb", 4)
-    test = next(c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_load_images")
+    test = next(c for c in executed.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_load_images")
     # The judge's requests are not code, so the transformer does not reach them: the wrong answer
     # is read and fails on its merits.
     assert test.outputs[0]["ename"] == "CheckFailure"

@@ -51,7 +51,8 @@ def test_a_wrong_loss_fails_in_every_form(form) -> None:
 
 
 @pytest.mark.parametrize("value, name", [
-    ("relu", "relu"), (keras.activations.relu, "relu"), (keras.losses.MeanSquaredError(), "mean_squared_error"),
+    ("relu", "relu"), (keras.activations.relu, "relu"),
+    (keras.losses.MeanSquaredError(), "mean_squared_error"),
     ({"class_name": "MeanSquaredError", "config": {"name": "mse"}}, "mse"),
     ({"module": "keras.losses", "class_name": "function", "config": "mse"}, "mse"),
     (keras.initializers.HeNormal, "HeNormal"), (None, None),

@@ -18,7 +18,8 @@ def make_conv(**overrides):
 def test_tutorial_conv_passes_settings_and_behaviour():
     conv = make_conv()
     checks.conv2d(conv, **CONV)
-    checks.conv2d_output(conv, (2, 50, 70, 3), filters=5, kernel_size=7, strides=1, padding="same", activation="relu")
+    checks.conv2d_output(conv, (2, 50, 70, 3), filters=5, kernel_size=7, strides=1, padding="same",
+                         activation="relu")
 
 
 @pytest.mark.parametrize("override, message", [
@@ -41,8 +42,8 @@ def test_conv_of_another_type_is_refused():
 def test_conv_behaviour_catches_valid_padding_by_shape():
     with pytest.raises(CheckFailure, match=r"expected \(1, 50, 70, 5\), got \(1, 44, 64, 5\). "
                                            r"Use padding=\"SAME\""):
-        checks.conv2d_output(make_conv(padding="valid"), (1, 50, 70, 3), filters=5, kernel_size=7, strides=1, padding="same",
-                             activation="relu")
+        checks.conv2d_output(make_conv(padding="valid"), (1, 50, 70, 3), filters=5, kernel_size=7,
+                             strides=1, padding="same", activation="relu")
 
 
 def test_conv_behaviour_catches_a_layer_that_only_looks_right():
@@ -53,7 +54,8 @@ def test_conv_behaviour_catches_a_layer_that_only_looks_right():
     conv = Doubled(**{**CONV, "padding": "SAME"})
     checks.conv2d(conv, **CONV)  # its settings are right...
     with pytest.raises(CheckFailure, match="does not match a convolution with its own weights"):
-        checks.conv2d_output(conv, (1, 20, 30, 3), filters=5, kernel_size=7, strides=1, padding="same", activation="relu")
+        checks.conv2d_output(conv, (1, 20, 30, 3), filters=5, kernel_size=7, strides=1, padding="same",
+                             activation="relu")
 
 
 def test_conv_behaviour_reports_a_call_that_fails():
@@ -61,7 +63,8 @@ def test_conv_behaviour_reports_a_call_that_fails():
     conv.build((None, None, None, 3))
     with pytest.raises(CheckFailure, match=r"conv applied to an input of shape \(1, 10, 10, 4\): "
                                            r"expected an output tensor, got"):
-        checks.conv2d_output(conv, (1, 10, 10, 4), filters=5, kernel_size=7, strides=1, padding="same", activation="relu")
+        checks.conv2d_output(conv, (1, 10, 10, 4), filters=5, kernel_size=7, strides=1, padding="same",
+                             activation="relu")
 
 
 def test_pooling_settings_and_behaviour():

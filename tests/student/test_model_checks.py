@@ -57,7 +57,8 @@ def test_the_first_difference_is_reported_with_its_cause(kwargs, message):
 def test_a_missing_last_layer_is_reported_as_a_count():
     model = keras.models.Sequential(mnist_layers()[:-1])
     with pytest.raises(CheckFailure, match=r"number of layers \(8 expected, 7 found\); layer 8: "
-                                           r"expected Dense\(units=10, activation='softmax'\), got no more layers"):
+                                           r"expected Dense\(units=10, activation='softmax'\), "
+                                           r"got no more layers"):
         checks.layers_match(model, specs.MNIST_CNN)
 
 

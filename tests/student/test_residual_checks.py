@@ -128,7 +128,8 @@ def test_batch_normalisation_after_the_activation_fails_the_output_check(strides
 def test_batch_normalisation_without_its_scale_or_centre_fails_the_output_check(setting):
     cls = unit_class(**{setting: False})
     name = "gamma" if setting == "scale" else "beta"
-    with pytest.raises(CheckFailure, match=re.escape(f"It lacks the BatchNormalization's {name} ({setting}=False?)")):
+    lacks = f"It lacks the BatchNormalization's {name} ({setting}=False?)"
+    with pytest.raises(CheckFailure, match=re.escape(lacks)):
         checks.residual_unit_output(cls, strides=1)
 
 

@@ -56,8 +56,9 @@ def test_a_unit_written_in_another_order_maps_onto_the_reference(tmp_path):
 def test_another_architecture_is_named(tmp_path):
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
     weights.save(model, tmp_path / "w.npz")
-    with pytest.raises(weights.ArchitectureMismatch, match=r"weight layer 1: expected Conv2D\[\(3, 3, 1, 32\), "
-                                                           r"\(32,\)\], got Dense\[\(784, 10\), \(10,\)\]"):
+    with pytest.raises(weights.ArchitectureMismatch,
+                       match=r"weight layer 1: expected Conv2D\[\(3, 3, 1, 32\), "
+                             r"\(32,\)\], got Dense\[\(784, 10\), \(10,\)\]"):
         weights.assign(reference.mnist_cnn(), weights.load(tmp_path / "w.npz"))
 
 

@@ -21,7 +21,8 @@ def hide_regions(source: str, begin: str, end: str, placeholder: str = HIDDEN_PL
     """``source`` with each region from a ``begin`` line to an ``end`` line replaced by
     ``placeholder``. An unclosed region hides everything after its ``begin`` line.
 
-    >>> hide_regions("a\\n### BEGIN HIDDEN TESTS\\nb\\n### END HIDDEN TESTS\\nc", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    >>> hide_regions("a\\n### BEGIN HIDDEN TESTS\\nb\\n### END HIDDEN TESTS\\nc",
+    ...              "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
     'a\\n# (hidden tests ran here)\\nc'
     """
     kept: list[str] = []
@@ -40,10 +41,10 @@ def hide_regions(source: str, begin: str, end: str, placeholder: str = HIDDEN_PL
 class HideHiddenTests(NbGraderPreprocessor):
     """For feedback: hide hidden test code and shorten test cells' tracebacks to their message."""
 
-    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS",
-                                   help="The text of the line that opens a hidden-tests region.").tag(config=True)
-    end_test_delimeter = Unicode("END HIDDEN TESTS",
-                                 help="The text of the line that closes a hidden-tests region.").tag(config=True)
+    begin_test_delimeter = Unicode(
+        "BEGIN HIDDEN TESTS", help="The text of the line that opens a hidden-tests region.").tag(config=True)
+    end_test_delimeter = Unicode(
+        "END HIDDEN TESTS", help="The text of the line that closes a hidden-tests region.").tag(config=True)
 
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
                         cell_index: int) -> tuple[NotebookNode, ResourcesDict]:

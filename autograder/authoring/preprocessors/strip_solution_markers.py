@@ -26,10 +26,10 @@ class StripSolutionMarkers(NbGraderPreprocessor):
     notebooks read like a student's finished work.
     """
 
-    begin_solution_delimeter = Unicode("BEGIN SOLUTION",
-                                       help="The text of the line that opens a solution region.").tag(config=True)
-    end_solution_delimeter = Unicode("END SOLUTION",
-                                     help="The text of the line that closes a solution region.").tag(config=True)
+    begin_solution_delimeter = Unicode(
+        "BEGIN SOLUTION", help="The text of the line that opens a solution region.").tag(config=True)
+    end_solution_delimeter = Unicode(
+        "END SOLUTION", help="The text of the line that closes a solution region.").tag(config=True)
 
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
                         cell_index: int) -> tuple[NotebookNode, ResourcesDict]:

@@ -40,7 +40,8 @@ def scan_submission(nb: Mapping, locked: Mapping[str, str]) -> Scan:
     back from the gradebook (the tests run in the judge, the given code in the kernel); neither is
     a cell without nbgrader metadata whose whole text is a locked cell's released text. Any other
     code cell, hidden-test markers included, is the student's own."""
-    nb, names, released = as_run(nb), Names(list(locked.values())), {cells.visible(t) for t in locked.values()}
+    nb, names = as_run(nb), Names(list(locked.values()))
+    released = {cells.visible(t) for t in locked.values()}
     reports: list[str] = []
     unparsed: list[Unparsed] = []
     literals: dict[str, int] = {}
@@ -49,7 +50,8 @@ def scan_submission(nb: Mapping, locked: Mapping[str, str]) -> Scan:
             continue
         grade_id, source = cells.grade_id(cell), cells.source(cell)
         where = cells.where(index, grade_id)
-        if grade_id in locked or (not cells.has_nbgrader_metadata(cell) and cells.normalised(source) in released):
+        if grade_id in locked or (not cells.has_nbgrader_metadata(cell)
+                                  and cells.normalised(source) in released):
             continue
         reader = Reader(names, source)
         reports += [f"{where}, line {line}: {reason}" for line, reason in sorted(reader.found)]

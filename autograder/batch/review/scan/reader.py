@@ -18,7 +18,8 @@ from autograder.batch.review.scan.data import Data
 #: The deepest nesting of code read inside code (``%%time`` around ``exec('...')`` around ...).
 MAX_DEPTH = 8
 #: The names the kernel's own code looks up in the notebook's namespace before the builtins.
-_KERNEL_NAMES = frozenset(["__builtins__", *(name for name in dir(builtins) if name[:2] == name[-2:] == "__")])
+_KERNEL_NAMES = frozenset(["__builtins__",
+                           *(name for name in dir(builtins) if name[:2] == name[-2:] == "__")])
 #: Nodes that open a scope: what is bound in them is not the notebook's.
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
            ast.DictComp, ast.GeneratorExp)
@@ -116,14 +117,16 @@ class Reader(ast.NodeVisitor):
             for node in tree.body:  # IPython compiles each statement alone: each turns its feature on
                 if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                     for alias in node.names:
-                        self.names.future |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
+                        feature = getattr(__future__, alias.name, None)
+                        self.names.future |= getattr(feature, "compiler_flag", 0)
             self.data.comments_of(python)
             self.offset, self.cell_magic = offset + lead, source.lstrip().startswith("%%")
             self.visit(tree)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             if not quiet and self.error is None:
                 deep = isinstance(error, (RecursionError, MemoryError))
-                message = "nested too deeply for the scan to read" if deep else getattr(error, "msg", str(error))
+                message = ("nested too deeply for the scan to read" if deep
+                           else getattr(error, "msg", str(error)))
                 line = offset + lead + (getattr(error, "lineno", 0) or 1)
                 self.error = SyntaxError(message, ("<cell>", line, 0, ""))
         finally:
@@ -332,7 +335,8 @@ class Reader(ast.NodeVisitor):
         text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
         if isinstance(text, str) and (named := reasons.NAMED.search(text)):
             what = "the kit's package" if named.group().lower() == "autograder" else named.group()
-            self.report(node, f"names {what} in a string ({text if len(text) <= 40 else text[:37] + '...'!r})")
+            quoted = text if len(text) <= 40 else text[:37] + "..."
+            self.report(node, f"names {what} in a string ({quoted!r})")
 
 
 def _text(node: ast.AST | None) -> str | None:

@@ -20,13 +20,15 @@ SHELL = "uses the IPython shell that runs the tests"
 
 #: Modules (and packages, with all they hold) whose import alone is reported.
 MODULES = {
-    "ctypes": "loads C code into the kernel", "subprocess": "starts other programs", "signal": "handles signals",
+    "ctypes": "loads C code into the kernel", "subprocess": "starts other programs",
+    "signal": "handles signals",
     **dict.fromkeys(("socket", "urllib", "requests", "http"), "opens network connections"),
     "multiprocessing": "starts processes", "importlib": "imports modules by computed names",
     "zipimport": "imports modules by computed names", "pkgutil": _LOOKUP, "pydoc": _LOOKUP,
     "logging.config": _LOOKUP, "unittest.mock": "replaces objects by their dotted names",
     "runpy": "runs other Python files", "builtins": "reaches Python's builtins", "gc": _GC,
-    "__main__": "reaches the kernel's global names", "IPython": "reaches the IPython shell that runs the tests",
+    "__main__": "reaches the kernel's global names",
+    "IPython": "reaches the IPython shell that runs the tests",
     "ipykernel": "reaches the IPython kernel that runs the tests",
     **dict.fromkeys(("pickle", "dill", "cloudpickle", "joblib"), _UNPICKLE),
     "shelve": "stores pickles, able to run code hidden in the data",
@@ -47,7 +49,8 @@ REACHES = {
     **dict.fromkeys(("pydoc.locate", ".import_module", ".resolve_name", ".attrgetter", ".methodcaller",
                      ".find_spec", ".exec_module", ".module_from_spec", ".spec_from_file_location",
                      ".load_module", ".deserialize_keras_object"), _LOOKUP),
-    ".modules": "holds the modules the tests use", "inspect.getmodule": "finds the module an object comes from",
+    ".modules": "holds the modules the tests use",
+    "inspect.getmodule": "finds the module an object comes from",
     **dict.fromkeys((".ctypeslib", ".pythonapi", ".CDLL", ".PyDLL", ".cdll"), "loads C code into the kernel"),
     **dict.fromkeys((".meta_path", ".path_hooks", ".path_importer_cache"), "decides what later imports load"),
     **dict.fromkeys((".get_objects", ".get_referrers", ".get_referents"), _GC),
@@ -61,9 +64,10 @@ REACHES = {
     **dict.fromkeys((".setprofile", ".setprofile_all_threads"), _PROFILE),
     "sys.monitoring": "watches every line the tests run",
     ".addaudithook": "sees every sensitive operation the tests make",
-    **dict.fromkeys(("inspect.stack", "inspect.trace", "._getframe", "._current_frames", ".currentframe",
-                     ".getouterframes", ".getinnerframes", ".walk_stack", ".f_back", ".f_globals", ".f_locals",
-                     ".f_builtins", ".tb_frame", ".gi_frame", ".cr_frame", ".ag_frame"), _FRAMES),
+    **dict.fromkeys(("inspect.stack", "inspect.trace", "._getframe", "._current_frames",
+                     ".currentframe", ".getouterframes", ".getinnerframes", ".walk_stack", ".f_back",
+                     ".f_globals", ".f_locals", ".f_builtins", ".tb_frame", ".gi_frame", ".cr_frame",
+                     ".ag_frame"), _FRAMES),
     **dict.fromkeys(("get_ipython", ".get_ipython"), SHELL),
     **dict.fromkeys((".shell_handlers", ".control_handlers"),
                     "answers the IPython kernel's requests in the kit's place"),
@@ -84,7 +88,8 @@ CODE_CALLS = frozenset({"exec", "eval", "compile", "get_ipython().run_cell", "ge
 REPLACED = {
     "__code__": "the code a function runs", "__class__": "the class an object or a module belongs to",
     "__dict__": "the namespace of an object", "__globals__": "the global names a function sees",
-    "__defaults__": "a function's default arguments", "__kwdefaults__": "a function's default keyword arguments",
+    "__defaults__": "a function's default arguments",
+    "__kwdefaults__": "a function's default keyword arguments",
     "__bases__": "the base classes of a class", "cell_contents": "a variable a closure captured",
 }
 
@@ -105,7 +110,8 @@ ALLOWED_MAGICS = frozenset({"matplotlib", "time", "timeit", "prun", "capture", "
 
 #: Names of the kit and of the facilities above, as a string may spell them (for attrgetter, format...).
 NAMED = re.compile(r"autograder|__(?:globals|builtins|subclasses|code|import|loader|spec)__"
-                   r"|\bf_(?:back|globals|locals)\b|_getframe|shell_handlers|input_transformers", re.IGNORECASE)
+                   r"|\bf_(?:back|globals|locals)\b|_getframe|shell_handlers|input_transformers",
+                   re.IGNORECASE)
 
 #: The report of a student's cell that holds hidden-test markers.
 MARKERS = ("writes hidden-test markers in its own cell (nbgrader removes hidden tests only from "
