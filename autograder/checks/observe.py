@@ -18,9 +18,10 @@ The views are small frozen dataclasses; arrays in them are plain ``numpy.ndarray
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -59,16 +60,18 @@ class Remote:
     """An object that lives in the student's kernel, as the judge sees it.
 
     The judge subclasses it; checks only pass it to the ``observe`` functions below, which
-    send requests through :meth:`request`.
+    send requests through :meth:`_cnnkit_request`. Its own names all begin with ``_cnnkit_``, so
+    that every other attribute a test reads (``layer.label``, ``model.request``) is the student
+    object's.
     """
 
-    label: str = "?"
+    _cnnkit_label: str = "?"
 
-    def request(self, op: str, **args: Any) -> Any:
+    def _cnnkit_request(self, op: str, **args: Any) -> Any:
         """Ask the kernel for observation ``op`` of this object; the decoded answer."""
         raise NotImplementedError
 
-    def handle(self, handle_id: str) -> "Remote":
+    def _cnnkit_handle(self, handle_id: str) -> Remote:
         """The object the kernel keeps under ``handle_id`` (made by ``construct``)."""
         raise NotImplementedError
 
@@ -156,14 +159,14 @@ class LayerView:
     """Its output shape without the batch axis, when the model knows it."""
     params: int = -1
     """Its parameter count (-1 when it is not built)."""
-    sublayers: tuple["LayerView", ...] = ()
+    sublayers: tuple[LayerView, ...] = ()
     """The Keras layers inside it, nested ones too, in the order they were assigned."""
     leaf_order: tuple[int, ...] = ()
     """Indices into :attr:`sublayers` of its weight-bearing leaves in the kit's canonical order
     (:func:`autograder.weights.leaves`): main 3x3 convolutions first, then the 1x1 projection,
     each followed by the batch normalisation that tracks it."""
 
-    def leaves(self) -> list["LayerView"]:
+    def leaves(self) -> list[LayerView]:
         """The sublayers in :attr:`leaf_order`."""
         return [self.sublayers[i] for i in self.leaf_order]
 
@@ -248,19 +251,19 @@ def array(name: str, value: Any, *, values: bool = True, rows: np.ndarray | None
     ``stats``: with the smallest and largest element of the whole array."""
     if rows is not None:
         rows = np.asarray(rows, dtype=np.int64)
-        found = (value.request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows, stats=stats)
+        found = (value._cnnkit_request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows, stats=stats)
                  if isinstance(value, Remote) else live_array(value, rows=rows, stats=stats))
         if found.is_array and (found.rows is None or not np.array_equal(found.rows, rows)):
             raise ObservedError("ObservationError", f"{name}: the rows asked for did not come back")
         return found
     if not isinstance(value, Remote):
         return live_array(value, values=values, stats=stats)
-    found = value.request("array", max_bytes=WHOLE_ARRAY_BYTES if values else 0, stats=stats)
+    found = value._cnnkit_request("array", max_bytes=WHOLE_ARRAY_BYTES if values else 0, stats=stats)
     if values and found.values is None and found.shape:
         count = found.shape[0]
         rows = np.sort(np.random.default_rng().choice(count, size=min(count, SAMPLE_ROWS),
                                                       replace=False)).astype(np.int64)
-        found = value.request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows, stats=stats)
+        found = value._cnnkit_request("array", max_bytes=WHOLE_ARRAY_BYTES, rows=rows, stats=stats)
         if found.values is None or found.rows is None or not np.array_equal(found.rows, rows):
             raise ObservedError("ObservationError", f"{name}: the rows asked for did not come back")
     return found
@@ -271,14 +274,14 @@ def value(name: str, value: Any) -> Any:
     arrays; anything else as a :class:`ValueView`."""
     if not isinstance(value, Remote):
         return live_value(value)
-    return value.request("value")
+    return value._cnnkit_request("value")
 
 
 def layer(name: str, value: Any, *, weights: bool = False) -> LayerView:
     """``value`` as a :class:`LayerView` (with each layer's variables when ``weights``)."""
     if not isinstance(value, Remote):
         return live_layer(value, weights=weights)
-    return value.request("layer", weights=weights)
+    return value._cnnkit_request("layer", weights=weights)
 
 
 def model(name: str, value: Any, *, input_shape: tuple[int, ...]) -> ModelView:
@@ -286,14 +289,14 @@ def model(name: str, value: Any, *, input_shape: tuple[int, ...]) -> ModelView:
     first if it is not built yet (calling it once on zeros, as the first ``fit`` would)."""
     if not isinstance(value, Remote):
         return live_model(value, input_shape=tuple(input_shape))
-    return value.request("model", input_shape=tuple(input_shape))
+    return value._cnnkit_request("model", input_shape=tuple(input_shape))
 
 
 def call(name: str, value: Any, x: np.ndarray, **kwargs: Any) -> ArrayView:
     """``value(x, **kwargs)`` as a whole :class:`ArrayView`; :class:`ObservedError` if it raises."""
     if not isinstance(value, Remote):
         return live_call(value, x, **kwargs)
-    return value.request("call", x=np.asarray(x), kwargs=dict(kwargs))
+    return value._cnnkit_request("call", x=np.asarray(x), kwargs=dict(kwargs))
 
 
 def construct(name: str, cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -301,8 +304,8 @@ def construct(name: str, cls: Any, *args: Any, **kwargs: Any) -> Any:
     kernel; :class:`ObservedError` if the constructor raises."""
     if not isinstance(cls, Remote):
         return live_construct(cls, *args, **kwargs)
-    made = cls.request("construct", args=tuple(args), kwargs=dict(kwargs))
-    return cls.handle(made.id)
+    made = cls._cnnkit_request("construct", args=tuple(args), kwargs=dict(kwargs))
+    return cls._cnnkit_handle(made.id)
 
 
 def assign(name: str, layer_value: Any, leaf: int, variable: str, data: np.ndarray) -> bool:
@@ -310,7 +313,7 @@ def assign(name: str, layer_value: Any, leaf: int, variable: str, data: np.ndarr
     :attr:`LayerView.leaf_order`) to ``data``; False when that leaf has no such variable."""
     if not isinstance(layer_value, Remote):
         return live_assign(layer_value, leaf, variable, data)
-    return bool(layer_value.request("assign", leaf=int(leaf), variable=str(variable),
+    return bool(layer_value._cnnkit_request("assign", leaf=int(leaf), variable=str(variable),
                                     data=np.asarray(data)))
 
 
@@ -318,21 +321,21 @@ def leaves(name: str, value: Any) -> list:
     """The model's weights leaf by leaf (:func:`autograder.weights.extract`)."""
     if not isinstance(value, Remote):
         return live_leaves(value)
-    return list(value.request("leaves"))
+    return list(value._cnnkit_request("leaves"))
 
 
 def figure(name: str, value: Any) -> FigureView:
     """``value`` as a :class:`FigureView`."""
     if not isinstance(value, Remote):
         return live_figure(value)
-    return value.request("figure")
+    return value._cnnkit_request("figure")
 
 
 def training(name: str, value: Any) -> TrainingView | None:
     """What the kit's ``fit`` wrapper recorded about ``value``; None if it never called ``fit``."""
     if not isinstance(value, Remote):
         return live_training(value)
-    return value.request("training")
+    return value._cnnkit_request("training")
 
 
 def mnist_predictions(name: str, value: Any) -> np.ndarray:
@@ -340,7 +343,7 @@ def mnist_predictions(name: str, value: Any) -> np.ndarray:
     holds them (``data.load_mnist_test``), shape (10000,)."""
     if not isinstance(value, Remote):
         return live_mnist_predictions(value)
-    return value.request("mnist_predictions")
+    return value._cnnkit_request("mnist_predictions")
 
 
 # --- observing objects in this process ---------------------------------------------------------
@@ -475,7 +478,7 @@ def _sublayers(layer_value: Any) -> list[Any]:
 
 
 def _variables(layer_value: Any) -> dict[str, np.ndarray]:
-    found = {}
+    found: dict[str, np.ndarray] = {}
     for variable in getattr(layer_value, "weights", []) or []:
         name = str(variable.name).split("/")[-1].split(":")[0]
         array = _plain_array(variable)
@@ -647,8 +650,8 @@ def live_figure(value: Any) -> FigureView:
     panels = []
     for ax in value.axes:
         images = ax.get_images()
-        if images:
-            shown = np.array(np.ma.getdata(images[-1].get_array()), subok=False)
+        if images and (data := images[-1].get_array()) is not None:
+            shown = np.array(np.ma.getdata(data), subok=False)
             panels.append((float(ax.get_position().x0), shown))
     return FigureView(type(value).__name__, True, tuple(panels))
 
@@ -665,7 +668,7 @@ def live_training(model_value: Any) -> TrainingView | None:
         fits=len(record.fits), samples_seen=record.samples_seen,
         fresh_start=all(f.fresh_start for f in record.fits),
         test_overlap=max((f.test_overlap for f in record.fits), default=0.0),
-        weights_unchanged=unchanged, refused=tuple(tuple(p) for p in record.refused))
+        weights_unchanged=unchanged, refused=tuple((a, b, c, d) for a, b, c, d in record.refused))
 
 
 def live_mnist_predictions(model_value: Any) -> np.ndarray:
@@ -721,7 +724,7 @@ def set_weights(name: str, value: Any, arrays: Sequence[dict[str, np.ndarray]], 
     arrays = [{str(k): np.asarray(v, dtype=np.float32) for k, v in leaf.items()} for leaf in arrays]
     if not isinstance(value, Remote):
         return live_set_weights(value, arrays, keep=keep)
-    found = value.request("set_weights", arrays=arrays, keep=bool(keep))
+    found = value._cnnkit_request("set_weights", arrays=arrays, keep=bool(keep))
     if not isinstance(found, list) or not all(
             isinstance(leaf, HeldWeights) and isinstance(leaf.values, dict)
             and all(isinstance(v, np.ndarray) for v in leaf.values.values()) for leaf in found):
@@ -734,7 +737,7 @@ def restore_weights(name: str, value: Any) -> bool:
     False when nothing was kept."""
     if not isinstance(value, Remote):
         return live_restore_weights(value)
-    return bool(value.request("restore_weights"))
+    return bool(value._cnnkit_request("restore_weights"))
 
 
 def unset(held: Sequence[HeldWeights], arrays: Sequence[dict[str, np.ndarray]], *,

@@ -50,104 +50,106 @@ class Proxy(observe.Remote):
     """A student's object in the kernel (see the module docstring); checks observe it through
     :meth:`request`, a test cell uses it as it would the object."""
 
-    _view: plain.ObjectView | None = None
+    _cnnkit_view: plain.ObjectView | None = None
 
     def __init__(self, channel: Channel, target: dict, label: str,
                  view: plain.ObjectView | None = None) -> None:
-        object.__setattr__(self, "_channel", channel)
-        object.__setattr__(self, "_target", target)
-        object.__setattr__(self, "label", label)
-        object.__setattr__(self, "_view", view)
+        object.__setattr__(self, "_cnnkit_channel", channel)
+        object.__setattr__(self, "_cnnkit_target", target)
+        object.__setattr__(self, "_cnnkit_label", label)
+        object.__setattr__(self, "_cnnkit_view", view)
 
     # --- the observation API the kit's checks use --------------------------------------------
 
-    def request(self, op: str, **args: Any) -> Any:
+    def _cnnkit_request(self, op: str, **args: Any) -> Any:
         """Observation ``op`` of this object; the student's error as an
         :class:`~observe.ObservedError` (a ``NameError`` when the name is not defined)."""
-        found = self._channel.ask_from_thread(self._target, op, args)
+        found = self._cnnkit_channel.ask_from_thread(self._cnnkit_target, op, args)
         if isinstance(found, observe.ErrorView):
             if found.kind == "NameError":
                 raise NameError(found.message)
             raise observe.ObservedError(found.kind, found.message)
         return found
 
-    def handle(self, handle_id: str) -> "Proxy":
-        return Proxy(self._channel, {"handle": handle_id}, f"{self.label}(...)")
+    def _cnnkit_handle(self, handle_id: str) -> Proxy:
+        return Proxy(self._cnnkit_channel, {"handle": handle_id}, f"{self._cnnkit_label}(...)")
 
     # --- what a test cell does with it --------------------------------------------------------
 
-    def _ask(self, op: str, label: str, **args: Any) -> Any:
+    def _cnnkit_ask(self, op: str, label: str, **args: Any) -> Any:
         """Request ``op``; its answer as plain data or a proxy, the student's error as the same
         builtin exception the kernel raised."""
-        found = self._channel.ask_from_thread(self._target, op, args)
-        return _received(self._channel, found, label)
+        found = self._cnnkit_channel.ask_from_thread(self._cnnkit_target, op, args)
+        return _received(self._cnnkit_channel, found, label)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("_channel", "_target", "label") or (
+        if name.startswith("_cnnkit_") or (
                 name.startswith("__") and name not in READABLE_DUNDERS):
             raise AttributeError(name)
-        return self._ask("getattr", f"{self.label}.{name}", attr=name)
+        return self._cnnkit_ask("getattr", f"{self._cnnkit_label}.{name}", attr=name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise TestCellError(f"{self.label}.{name} = ...: a test judged outside the kernel cannot "
+        raise TestCellError(f"{self._cnnkit_label}.{name} = ...: a test judged outside the kernel cannot "
                             f"change the student's objects; build what the test needs from "
                             f"plain values instead.")
 
     def __getitem__(self, key: Any) -> Any:
-        return self._ask("getitem", f"{self.label}[{key!r}]", key=_sendable(key, "an index"))
+        return self._cnnkit_ask("getitem", f"{self._cnnkit_label}[{key!r}]", key=_sendable(key, "an index"))
 
     def __len__(self) -> int:
-        return int(self._ask("len", f"len({self.label})"))
+        return int(self._cnnkit_ask("len", f"len({self._cnnkit_label})"))
 
     def __iter__(self) -> Any:
-        return iter(self._ask("iterate", f"item of {self.label}"))
+        return iter(self._cnnkit_ask("iterate", f"item of {self._cnnkit_label}"))
 
     def __contains__(self, item: Any) -> bool:
-        return bool(self._ask("operate", f"... in {self.label}", name="contains",
+        return bool(self._cnnkit_ask("operate", f"... in {self._cnnkit_label}", name="contains",
                               other=_sendable(item, "the value looked for")))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._ask("invoke", f"{self.label}(...)",
+        return self._cnnkit_ask("invoke", f"{self._cnnkit_label}(...)",
                          args=tuple(_sendable(a, "an argument") for a in args),
                          kwargs={str(k): _sendable(v, "an argument") for k, v in kwargs.items()})
 
     def __bool__(self) -> bool:
-        return bool(self._ask("convert", f"bool({self.label})", to="bool"))
+        return bool(self._cnnkit_ask("convert", f"bool({self._cnnkit_label})", to="bool"))
 
     def __int__(self) -> int:
-        return int(self._ask("convert", f"int({self.label})", to="int"))
+        return int(self._cnnkit_ask("convert", f"int({self._cnnkit_label})", to="int"))
 
     def __float__(self) -> float:
-        return float(self._ask("convert", f"float({self.label})", to="float"))
+        return float(self._cnnkit_ask("convert", f"float({self._cnnkit_label})", to="float"))
 
     def __complex__(self) -> complex:
-        return complex(self._ask("convert", f"complex({self.label})", to="complex"))
+        return complex(self._cnnkit_ask("convert", f"complex({self._cnnkit_label})", to="complex"))
 
     def __index__(self) -> int:
-        return int(self._ask("convert", f"{self.label} as an index", to="index"))
+        return int(self._cnnkit_ask("convert", f"{self._cnnkit_label} as an index", to="index"))
 
     def __str__(self) -> str:
-        return str(self._ask("text", f"str({self.label})", kind="str"))
+        return str(self._cnnkit_ask("text", f"str({self._cnnkit_label})", kind="str"))
 
     def __repr__(self) -> str:
-        return self._view.text if self._view is not None else f"<{self.label} in the student's kernel>"
+        if self._cnnkit_view is not None:
+            return self._cnnkit_view.text
+        return f"<{self._cnnkit_label} in the student's kernel>"
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        found = observe.array(self.label, self, values=False)
+        found = observe.array(self._cnnkit_label, self, values=False)
         if not found.is_array:
-            raise TestCellError(f"{self.label}: the test uses it as an array, but it is a "
+            raise TestCellError(f"{self._cnnkit_label}: the test uses it as an array, but it is a "
                                 f"{found.type_name}, which is not array-like.")
-        size = np.dtype(found.dtype).itemsize * int(np.prod(found.shape)) if found.dtype else 0
+        size = np.dtype(found.dtype).itemsize * int(np.prod(found.shape or ())) if found.dtype else 0
         if size > MAX_ARRAY_BYTES:
-            raise TestCellError(f"{self.label}: the test uses all {size:,} bytes of it as an array, "
+            raise TestCellError(f"{self._cnnkit_label}: the test uses all {size:,} bytes of it as an array, "
                                 f"more than the judge fetches ({MAX_ARRAY_BYTES:,}); compare it "
                                 f"with a check (checks.close, checks.shape), which reads rows.")
-        values = self.request("array", max_bytes=MAX_ARRAY_BYTES).values
+        values = self._cnnkit_request("array", max_bytes=MAX_ARRAY_BYTES).values
         if values is None:
-            raise TestCellError(f"{self.label}: its values could not be read as numbers.")
+            raise TestCellError(f"{self._cnnkit_label}: its values could not be read as numbers.")
         return values if dtype is None else values.astype(dtype)
 
     __hash__ = object.__hash__
@@ -158,7 +160,7 @@ def _operator(name: str, *, reflected: bool = False, unary: bool = False) -> Any
         args: dict[str, Any] = {"name": name, "unary": unary, "reflected": reflected}
         if not unary:
             args["other"] = _sendable(other, "the other operand")
-        return self._ask("operate", f"{name} of {self.label}", **args)
+        return self._cnnkit_ask("operate", f"{name} of {self._cnnkit_label}", **args)
 
     method.__name__ = f"__{'r' if reflected else ''}{name.rstrip('_')}__"
     return method
@@ -173,15 +175,16 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
     setattr(Proxy, f"__r{_dunder}__", _operator(_name, reflected=True))
 for _name in ("neg", "pos", "abs", "invert"):
     setattr(Proxy, f"__{_name}__", _operator(_name, unary=True))
-Proxy.__hash__ = object.__hash__  # defining __eq__ above would otherwise make it unhashable
+# Defining __eq__ above would otherwise make it unhashable.
+Proxy.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]
 
 
 def _sendable(value: Any, what: str) -> Any:
     """``value`` as it may travel to the kernel: plain data, with proxies as their handles."""
     if isinstance(value, Proxy):
-        handle = value._target.get("handle")
+        handle = value._cnnkit_target.get("handle")
         if handle is None:
-            raise TestCellError(f"{value.label}: cannot be passed back to the kernel.")
+            raise TestCellError(f"{value._cnnkit_label}: cannot be passed back to the kernel.")
         return observe.Handle(handle)
     if isinstance(value, (list, tuple)):
         return type(value)(_sendable(v, what) for v in value)

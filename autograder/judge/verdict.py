@@ -43,21 +43,31 @@ class Verdict:
     """True when the kernel died while the judge was asking it."""
 
 
-def kernel_names(tree: ast.AST, known: dict[str, Any]) -> list[str]:
-    """The names the cell reads but neither defines nor finds in ``known`` or the builtins: the
-    student's variables."""
-    loaded, stored = [], set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded.append(node.id) if isinstance(node.ctx, ast.Load) else stored.add(node.id))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stored.add(node.name)
-        elif isinstance(node, ast.arg):
-            stored.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            stored.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return [name for name in dict.fromkeys(loaded)
-            if name not in stored and name not in known and not hasattr(builtins, name)]
+def kernel_names(tree: ast.Module, known: dict[str, Any]) -> list[str]:
+    """The names the cell reads before it assigns them (``u = u + 1`` reads the student's ``u``;
+    ``t = f(); t.shape`` does not), that it does not define by ``def``, ``class``, ``import``, an
+    argument or a comprehension's variable, and that are neither in ``known`` nor builtins: the
+    student's variables. Statements are taken in order; within one, every read counts."""
+    found: list[str] = []
+    assigned: set[str] = set()
+    for statement in tree.body:
+        loaded, defined, stored, scoped = [], set(), set(), set()
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name):
+                (loaded.append(node.id) if isinstance(node.ctx, ast.Load) else stored.add(node.id))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, ast.arg):
+                defined.add(node.arg)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.comprehension):  # its own scope: not assigned after it
+                scoped.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+        found += [name for name in loaded
+                  if name not in defined and name not in scoped and name not in assigned]
+        assigned |= stored | defined
+    return [name for name in dict.fromkeys(found)
+            if name not in known and not hasattr(builtins, name)]
 
 
 def run_test(source: str, label: str, namespace: dict[str, Any], channel: Channel) -> Verdict:

@@ -9,11 +9,11 @@ the judge (what grading does); the two must agree, and the correct answer alone 
 from __future__ import annotations
 
 import pytest
-
-from autograder.judge.verdict import TEST_ERROR, run_test
 from support.kernel import LiveKernel
 
-NAMES = ("u", "flag", "x", "normalize", "conv", "out", "head", "values", "Unit", "maybe")
+from autograder.judge.verdict import TEST_ERROR, run_test
+
+NAMES = ("u", "flag", "x", "normalize", "conv", "out", "head", "values", "Unit", "maybe", "tagged")
 
 ANSWERS = {
     "correct": """
@@ -29,6 +29,9 @@ head = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="re
 values = [1.0, 2.0]
 class Unit(keras.layers.Layer):
     pass
+class Tagged:
+    label, request, handle = "cat", 3, "h"
+tagged = Tagged()
 """,
     "wrong": """
 u = 3
@@ -43,6 +46,9 @@ head = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5), keras.layers.
 values = [1.0, 2.5]
 class Unit:
     pass
+class Tagged:
+    label, request, handle = "dog", 4, "g"
+tagged = Tagged()
 """,
     "undefined": "\n".join(f"globals().pop({name!r}, None)" for name in NAMES),
 }
@@ -71,6 +77,8 @@ IDIOMS = {
     "check on a list of values": "checks.equal('values', [values[0], values[1]], [1.0, 2.0])",
     "check on an array of values": "checks.close('values', np.array(values), [1.0, 2.0])",
     "string": "assert str(u) == '7' and f'{u}' == '7'",
+    "read, then assigned": "u = u + 0\nassert u == 7",
+    "attributes named like the judge's": "assert (tagged.label, tagged.request, tagged.handle) == ('cat', 3, 'h')",
 }
 
 

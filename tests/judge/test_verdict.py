@@ -3,13 +3,13 @@ pass: a real IPython kernel answers, the judge decides."""
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
-
-from autograder.judge.verdict import NO_ANSWER, kernel_names, run_test
 from support.kernel import LiveKernel
 
-import ast
+from autograder.judge.verdict import NO_ANSWER, kernel_names, run_test
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +29,9 @@ def test_the_names_of_the_students_variables_are_found() -> None:
                      "checks.equal('u', u, len([1]))")
     known = {"checks": 1, "data": 1, "np": 1}
     assert kernel_names(tree, known) == ["X", "u"]
+    # Read before it is assigned: the student's; a comprehension's variable is its own.
+    tree = ast.parse("u = u + 1\nn = [v for v in range(3)]\nassert v == n[0]")
+    assert kernel_names(tree, {}) == ["u", "v"]
 
 
 def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_checks_message(kernel, namespace) -> None:
