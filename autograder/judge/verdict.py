@@ -65,7 +65,7 @@ def kernel_names(tree: ast.Module, known: dict[str, Any]) -> list[str]:
                 scoped.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
         found += [name for name in loaded
                   if name not in defined and name not in scoped and name not in assigned]
-        assigned |= stored | defined
+        assigned |= (stored - scoped) | defined
     return [name for name in dict.fromkeys(found)
             if name not in known and not hasattr(builtins, name)]
 
