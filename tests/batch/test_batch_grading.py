@@ -138,11 +138,15 @@ def test_dask_workers_and_a_postgresql_gradebook_give_plain_nbgrader_grades(
 
 
 def _cnnkit(course: Path, *extra: str) -> subprocess.Popen:
+    """``cnnkit grade`` of the batch; its jobs' folders go under ``<course>/../jobs`` (its
+    TMPDIR), where :func:`_job_processes` looks for what outlives it."""
+    jobs = course.parent / "jobs"
+    jobs.mkdir(exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "autograder.cli.main", "grade", *ASSIGNMENTS, "--course", str(course),
          "--budget", "smoke", "--workers", "2", "--no-feedback", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "160"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "160", "TMPDIR": str(jobs)})
 
 
 def _run_until(process: subprocess.Popen, lines: int, sig: int) -> list[str]:
@@ -166,8 +170,9 @@ def _statuses(output: list[str]) -> dict[str, int]:
     return counts
 
 
-def _job_processes() -> list[str]:
-    """Processes running in a job's private course folder (nbgrader and its kernel)."""
+def _job_processes(jobs: Path) -> list[str]:
+    """Processes running in a job's private course folder under ``jobs`` (nbgrader and its
+    kernel), of this test's commands only: other tests may grade at the same time."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -175,7 +180,7 @@ def _job_processes() -> list[str]:
                 cwd = os.readlink(proc / "cwd")
             except OSError:
                 continue
-            if "/cnnkit-job-" in cwd:
+            if cwd.startswith(f"{jobs}/cnnkit-job-"):
                 found.append(f"{proc.name} in {cwd}")
     return found
 
@@ -209,7 +214,7 @@ def test_interrupt_kill_and_resume_grade_each_submission_once(prepared: Path, pl
     deadline, stray = time.monotonic() + 15, ["?"]
     while stray and time.monotonic() < deadline:
         time.sleep(0.5)
-        stray = _job_processes()
+        stray = _job_processes(course.parent / "jobs")
     assert not stray, f"processes outlived the killed command: {stray}"
 
     third = _cnnkit(course)
