@@ -25,6 +25,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def _course_of_the_process():
+    """Each test starts on the course it would alone: a command run in process (``main([...])``)
+    makes its ``--course`` the process's course (:func:`autograder.authoring.course.use`), which
+    must not reach the next test, whichever test process runs it and in whichever order."""
+    from autograder.authoring import course
+
+    before = course._current
+    yield
+    course._current = before
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The course repository."""
