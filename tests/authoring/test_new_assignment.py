@@ -1,15 +1,18 @@
 """A seventh assignment, written here from scratch as an instructor would: scaffolded with
 ``cnnkit new``, given a check of the course's own (a ``Conv2DTranspose``, which the kit does not
-know), generated, put in the student kit, self-checked and graded by ``cnnkit grade``'s machinery.
+know), generated, put in the student kit, self-checked, graded by ``cnnkit grade``'s machinery
+and by the submission service.
 """
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from support.service import Service, issue
 
 from autograder.authoring import build, course, student_kit
 from autograder.authoring.nbgrader_run import run_nbgrader
@@ -125,10 +128,10 @@ def test_the_reference_scores_full_in_the_self_check(new_course: Path) -> None:
                                                     "test_up_hidden"}
 
 
-def test_graded_the_reference_scores_full_each_mistake_loses_its_test(new_course: Path) -> None:
-    run_nbgrader(["generate_assignment", ID, "--force"], new_course)
-    reference = nbformat.read(new_course / "solutions" / ID / f"{ID}.ipynb", as_version=4)
-    release = nbformat.read(new_course / "release" / ID / f"{ID}.ipynb", as_version=4)
+def _answers(course_root: Path) -> dict[str, nbformat.NotebookNode]:
+    """The reference, two mistakes and the untouched release of the seventh assignment."""
+    reference = nbformat.read(course_root / "solutions" / ID / f"{ID}.ipynb", as_version=4)
+    release = nbformat.read(course_root / "release" / ID / f"{ID}.ipynb", as_version=4)
     wrong_up = nbformat.from_dict(reference)
     wrong_norm = nbformat.from_dict(reference)
     for cell in wrong_up.cells:
@@ -137,20 +140,27 @@ def test_graded_the_reference_scores_full_each_mistake_loses_its_test(new_course
     for cell in wrong_norm.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer":
             cell.source = "def normalize(a):\n    return a / a.max()"
+    return {"ref": reference, "wrongup": wrong_up, "wrongnorm": wrong_norm, "untouched": release}
+
+
+#: Points per test of each answer (:func:`_answers`), by ``cnnkit grade`` and by the service.
+POINTS = {"ref": {"test_answer": 1, "test_answer_hidden": 2, "test_up": 2, "test_up_hidden": 1},
+          "wrongup": {"test_answer": 1, "test_answer_hidden": 2, "test_up": 0, "test_up_hidden": 0},
+          "wrongnorm": {"test_answer": 0, "test_answer_hidden": 0, "test_up": 2, "test_up_hidden": 1}}
+
+
+def test_graded_the_reference_scores_full_each_mistake_loses_its_test(new_course: Path) -> None:
+    run_nbgrader(["generate_assignment", ID, "--force"], new_course)
     submissions = []
-    for student, nb in (("ref", reference), ("wrongup", wrong_up), ("wrongnorm", wrong_norm),
-                        ("untouched", release)):
+    for student, nb in _answers(new_course).items():
         path = new_course / "submitted" / student / ID / f"{ID}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
         submissions.append(Submission(student, ID, path, str(path)))
     outcomes = {o.student: o for o in grade_class(new_course, submissions, Settings(budget="smoke")).outcomes}
     points = {s: {t.grade_id: t.score for t in o.tests} for s, o in outcomes.items()}
-    assert points["ref"] == {"test_answer": 1, "test_answer_hidden": 2, "test_up": 2, "test_up_hidden": 1}
-    assert points["wrongup"] == {"test_answer": 1, "test_answer_hidden": 2, "test_up": 0,
-                                 "test_up_hidden": 0}
-    assert points["wrongnorm"] == {"test_answer": 0, "test_answer_hidden": 0, "test_up": 2,
-                                   "test_up_hidden": 1}
+    for student, expected in POINTS.items():
+        assert points[student] == expected, student
     assert sum(points["untouched"].values()) == 0
     graded = nbformat.read(new_course / "autograded" / "wrongup" / ID / f"{ID}.ipynb", as_version=4)
     errors = {c.metadata["nbgrader"]["grade_id"]: c.outputs[0] for c in graded.cells
@@ -161,3 +171,39 @@ def test_graded_the_reference_scores_full_each_mistake_loses_its_test(new_course
     assert all(e["ename"] != TEST_ERROR for e in errors.values())
     feedback = new_course / "feedback" / "wrongup" / ID / f"{ID}.html"
     assert feedback.is_file() and "up.strides == (2, 2)" not in feedback.read_text()
+
+
+def test_through_the_service_the_answers_get_the_grades_cnnkit_grade_gives(
+        new_course: Path, tmp_path: Path) -> None:
+    """The seventh assignment uploaded to ``cnnkit serve`` (its own copy of the course): each
+    answer gets the points above, the feedback page names the mistake and shows no hidden test."""
+    import shutil
+
+    root = tmp_path / "course"
+    shutil.copytree(new_course, root, ignore=shutil.ignore_patterns(
+        "gradebook.db", "submitted", "autograded", "feedback", "grading"))
+    run_nbgrader(["generate_assignment", ID, "--force"], root)
+    students = ("ref", "wrongup", "untouched")
+    tokens = {student: issue(root, student) for student in students}
+    service = Service(root, "--workers", "2", "--no-exchange").start()
+    try:
+        answers = _answers(root)
+        ids = {}
+        for student in students:
+            response = service.upload(tokens[student], ID, nbformat.writes(answers[student]).encode())
+            assert response.status_code == 202, response.text
+            ids[student] = response.json()["id"]
+        for student in students:
+            final = service.wait_final(tokens[student], [ids[student]])[ids[student]]
+            assert final["state"] == "done", (student, final, service.output())
+            assert "up.strides == (2, 2)" not in json.dumps(final), "a hidden test reached the student"
+            points = {t["grade_id"]: float(t["score"]) for t in final["tests"]}
+            if student in POINTS:
+                assert points == POINTS[student], (student, final["tests"])
+            else:
+                assert sum(points.values()) == 0, final["tests"]
+            if student == "wrongup":
+                messages = " ".join(str(t.get("message", "")) for t in final["tests"])
+                assert "type of up: expected keras.layers.Conv2DTranspose, got Conv2D." in messages
+    finally:
+        service.kill()
