@@ -83,7 +83,7 @@ def record_of(model: Any) -> ModelRecord | None:
 
 def _length(x: Any) -> int | None:
     try:
-        return int(len(x))
+        return len(x)
     except TypeError:
         return None
 
@@ -100,7 +100,8 @@ def _initial_state_is_fresh(model: Any) -> bool:
                 return False
             if name in ("gamma", "moving_variance") and np.any(value != 1):
                 return False
-            if name == "kernel" and type(getattr(layer, "kernel_initializer", None)).__name__ == "GlorotUniform":
+            initializer = type(getattr(layer, "kernel_initializer", None)).__name__
+            if name == "kernel" and initializer == "GlorotUniform":
                 receptive = int(np.prod(value.shape[:-2])) if value.ndim > 2 else 1
                 fan_in, fan_out = value.shape[-2] * receptive, value.shape[-1] * receptive
                 if np.max(np.abs(value)) > math.sqrt(6.0 / (fan_in + fan_out)) * 1.0001:
@@ -151,7 +152,8 @@ def install(training: Limits, budget: str) -> None:
         record = entry[1]
         samples = _length(x)
         validation = kwargs.get("validation_data")
-        valid_samples = _length(validation[0]) if isinstance(validation, (tuple, list)) and validation else None
+        valid_samples = (_length(validation[0]) if isinstance(validation, (tuple, list)) and validation
+                         else None)
         if kwargs.get("validation_split"):
             valid_samples = int((samples or 0) * kwargs["validation_split"])
         problem = _STATE["training"].refusal(_STATE["budget"], record, epochs=int(epochs),

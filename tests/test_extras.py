@@ -39,7 +39,7 @@ def test_the_base_kit_imports_and_answers_grade_help_without_the_extras():
             if not found.name.startswith("autograder.serve.web") and not found.name.endswith("__main__"):
                 importlib.import_module(found.name)
         try:
-            main(["grade", "--help"])
+            sys.exit(main(["grade", "--help"]))
         except SystemExit as done:
             sys.exit(done.code)
     """)
@@ -58,6 +58,16 @@ def test_the_web_service_without_its_extra_says_which_to_install():
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.startswith("cnnkit serve: expected the '")
     assert "Install the kit with `pip install -e '.[serve]'`." in ran.stdout
+
+
+def test_cnnkit_serve_without_its_extra_says_which_to_install(repo):
+    ran = _without_extras(f"""
+        from autograder.cli.main import main
+        sys.exit(main(["serve", "--course", {str(repo)!r}, "--port", "1"]))
+    """)
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert "cnnkit serve: expected the '" in ran.stdout + ran.stderr
+    assert "Install the kit with `pip install -e '.[serve]'`." in ran.stdout + ran.stderr
 
 
 def test_a_missing_module_names_its_extra():

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from autograder.batch import runner
 from autograder.batch.jobs import Job, RunResult
+from autograder.extras import missing
 
 
 class Future(Protocol):
@@ -108,9 +109,8 @@ class DaskExecutor:
     def __init__(self, address: str) -> None:
         try:
             from distributed import Client
-        except ImportError as exc:  # pragma: no cover - dask is a dependency of the kit
-            raise RuntimeError("--scheduler: expected the 'distributed' package, got an import "
-                               "error. Install the kit with `pip install -e .`.") from exc
+        except ImportError as exc:  # Dask's workers are an extra of the kit
+            raise missing("--scheduler", "distributed", "dask") from exc
         try:
             self.client = Client(address, timeout="20s")
         except (OSError, TimeoutError) as exc:

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine
 
 from autograder.batch.jobs import RunResult
 from autograder.batch.results import SubmissionScore
+from autograder.extras import database_driver
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Ledger:
     """The ledger tables of one gradebook database."""
 
     def __init__(self, db_url: str) -> None:
+        database_driver(db_url, what="--db-url")
         self.engine: Engine = create_engine(db_url, future=True)
         METADATA.create_all(self.engine)
 

@@ -197,8 +197,9 @@ def _kernel_view(kit_dir: Path | None, data_dir: Path | None,
     without MNIST still grades)."""
     cache = settings.cache_dir()
     kit_dir = kit_dir or student_kit.modules_dir(cache, course_files or {})
+    truth: Path | None
     try:
-        truth: Path | None = data.find_mnist_dir()
+        truth = data.find_mnist_dir()
         data.verify(truth)
     except data.DataError:
         truth = None

@@ -21,9 +21,9 @@ them, leaf by leaf (see :func:`mnist_cnn_layout` and :func:`resnet34_layout` for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast, overload
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -54,7 +54,7 @@ def _images(name: str, x: ArrayLike) -> np.ndarray:
 
 def _pair(name: str, value: IntOrPair) -> tuple[int, int]:
     """``value`` as ``(rows, cols)`` of positive ints."""
-    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    pair: tuple[Any, ...] = (value, value) if np.ndim(value) == 0 else tuple(cast(Iterable[Any], value))
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  and v >= 1 for v in pair):
         raise ValueError(failure_message(name, "a positive int or a pair of them", repr(value),
@@ -68,6 +68,14 @@ def _padding(value: str) -> str:
         raise ValueError(failure_message("padding", '"same" or "valid" (any case)', repr(value),
                                          "TensorFlow has only these two."))
     return mode
+
+
+@overload
+def _vector(name: str, value: None, size: int) -> None: ...
+
+
+@overload
+def _vector(name: str, value: ArrayLike, size: int) -> np.ndarray: ...
 
 
 def _vector(name: str, value: ArrayLike | None, size: int) -> np.ndarray | None:
@@ -297,7 +305,7 @@ def avg_pool2d(x: ArrayLike, pool_size: IntOrPair, strides: IntOrPair | None = N
     sums = windows.sum(axis=(4, 5))
     if padding == "valid":
         return sums / (window[0] * window[1])
-    ones = np.ones((1,) + x.shape[1:3] + (1,))
+    ones = np.ones((1, *x.shape[1:3], 1))
     counts = _windows(ones, window, steps, padding, 0.0, "average pooling").sum(axis=(4, 5))
     return sums / counts
 
@@ -575,7 +583,7 @@ def _input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(failure_message("input_shape", "(height, width, channels)", shape,
                                          "Give one image's shape, without the batch axis."))
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def mnist_cnn_layout(input_shape: Sequence[int] = (28, 28, 1)) -> list[LeafLayout]:

@@ -105,7 +105,8 @@ def measure(model_name: str, weights_path: Path, mode: str, folder: Path) -> dic
     test_classes = classes(inference, test_images)
     valid_hits = classes(inference, valid_images) == valid_labels
     if mode == "inference":
-        test_accuracy, valid_accuracy = float(np.mean(test_classes == test_labels)), float(np.mean(valid_hits))
+        test_accuracy = float(np.mean(test_classes == test_labels))
+        valid_accuracy = float(np.mean(valid_hits))
     else:
         own = _forward(model, mode)
         test_accuracy = float(np.mean(classes(own, test_images) == test_labels))

@@ -51,7 +51,10 @@ def kernel_names(tree: ast.Module, known: dict[str, Any]) -> list[str]:
     found: list[str] = []
     assigned: set[str] = set()
     for statement in tree.body:
-        loaded, defined, stored, scoped = [], set(), set(), set()
+        loaded: list[str] = []
+        defined: set[str] = set()
+        stored: set[str] = set()
+        scoped: set[str] = set()
         for node in ast.walk(statement):
             if isinstance(node, ast.Name):
                 (loaded.append(node.id) if isinstance(node.ctx, ast.Load) else stored.add(node.id))

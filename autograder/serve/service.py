@@ -33,6 +33,7 @@ from autograder.batch.grade import default_db_url, redact_url
 from autograder.batch.ledger import Ledger
 from autograder.batch.record import course_config
 from autograder.errors import BadInput
+from autograder.extras import missing
 from autograder.serve import tables
 from autograder.serve.accept import Acceptor
 from autograder.serve.deadlines import Deadlines, sets_late_penalty
@@ -118,7 +119,8 @@ class Service:
                                      0 if settings.workers == 0 else capacity.workers)
         self.where = (f"{self.executor.description}, '{settings.budget}' budget"
                       + ("" if settings.scheduler or settings.workers == 0 else
-                         f", up to {capacity.threads} TensorFlow thread(s) each, shared when several run ({capacity.reason})"))
+                         f", up to {capacity.threads} TensorFlow thread(s) each, shared when "
+                         f"several run ({capacity.reason})"))
         self.exports = Exports(self.queue, (settings.output or course / "grading").resolve(),
                                rule=settings.counts,
                                title=f"{self.course_name}: grading at submission time",
@@ -211,7 +213,10 @@ class Service:
 
 def serve(settings: ServeSettings, echo=print) -> None:
     """Run the service until Ctrl-C or SIGTERM."""
-    import uvicorn
+    try:
+        import uvicorn
+    except ImportError as error:  # the service is an extra of the kit
+        raise missing("cnnkit serve", "uvicorn", "serve") from error
 
     from autograder.serve.web import make_app
 

@@ -42,7 +42,8 @@ def normalize(a):
     return a
 conv = keras.layers.MaxPooling2D(7)
 out = np.zeros((1, 9, 9, 2), "float32")
-head = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5), keras.layers.Dense(4), keras.layers.Dense(3)])
+head = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5), keras.layers.Dense(4),
+                        keras.layers.Dense(3)])
 values = [1.0, 2.5]
 class Unit:
     pass
@@ -78,7 +79,8 @@ IDIOMS = {
     "check on an array of values": "checks.close('values', np.array(values), [1.0, 2.0])",
     "string": "assert str(u) == '7' and f'{u}' == '7'",
     "read, then assigned": "u = u + 0\nassert u == 7",
-    "attributes named like the judge's": "assert (tagged.label, tagged.request, tagged.handle) == ('cat', 3, 'h')",
+    "attributes named like the judge's":
+        "assert (tagged.label, tagged.request, tagged.handle) == ('cat', 3, 'h')",
 }
 
 
