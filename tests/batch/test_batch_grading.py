@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -138,10 +139,9 @@ def test_dask_workers_and_a_postgresql_gradebook_give_plain_nbgrader_grades(
 
 
 def _cnnkit(course: Path, *extra: str) -> subprocess.Popen:
-    """``cnnkit grade`` of the batch; its jobs' folders go under ``<course>/../jobs`` (its
+    """``cnnkit grade`` of the batch; its jobs' folders go under :func:`_jobs_folder` (its
     TMPDIR), where :func:`_job_processes` looks for what outlives it."""
-    jobs = course.parent / "jobs"
-    jobs.mkdir(exist_ok=True)
+    jobs = _jobs_folder(course)
     return subprocess.Popen(
         [sys.executable, "-m", "autograder.cli.main", "grade", *ASSIGNMENTS, "--course", str(course),
          "--budget", "smoke", "--workers", "2", "--no-feedback", *extra],
@@ -168,6 +168,18 @@ def _statuses(output: list[str]) -> dict[str, int]:
         if word in ("graded", "reused", "unchanged", "failed"):
             counts[word] = counts.get(word, 0) + 1
     return counts
+
+
+def _jobs_folder(course: Path) -> Path:
+    """A folder of this test's own under /tmp for its commands' job folders (reachable by the
+    sandbox's user, as /tmp is; the test's tmp_path is not)."""
+    marker = course.parent / "jobs-folder"
+    if marker.is_file():
+        return Path(marker.read_text())
+    jobs = Path(tempfile.mkdtemp(prefix="cnnkit-test-jobs-"))
+    jobs.chmod(0o755)
+    marker.write_text(str(jobs))
+    return jobs
 
 
 def _job_processes(jobs: Path) -> list[str]:
@@ -214,7 +226,7 @@ def test_interrupt_kill_and_resume_grade_each_submission_once(prepared: Path, pl
     deadline, stray = time.monotonic() + 15, ["?"]
     while stray and time.monotonic() < deadline:
         time.sleep(0.5)
-        stray = _job_processes(course.parent / "jobs")
+        stray = _job_processes(_jobs_folder(course))
     assert not stray, f"processes outlived the killed command: {stray}"
 
     third = _cnnkit(course)
