@@ -140,9 +140,10 @@ def compiled_for_mnist(model: Any, *, name: str, optimizer: str = "nadam") -> No
                            "Pass metrics=[\"accuracy\"] so that fit and evaluate report accuracy.")
 
 
-def trained(model: Any, *, name: str, min_steps: int = 1) -> None:
+def trained(model: Any, *, name: str, min_steps: int = 1) -> observe.TrainingView | None:
     """``model``'s optimizer has taken at least ``min_steps`` training steps; a fit refused for
-    exceeding the budget is reported with the budget's limits."""
+    exceeding the budget is reported with the budget's limits. Returns the kit's training record
+    of ``model`` (None without one), which the judge keeps for the accuracy gate."""
     found = _model(name, model)
     record = observe.training(name, model)
     if record is not None and record.refused and not record.fits:
@@ -150,6 +151,7 @@ def trained(model: Any, *, name: str, min_steps: int = 1) -> None:
     if found.iterations < min_steps:
         raise CheckFailure(f"training steps taken by {name}", f"at least {min_steps}", found.iterations,
                            f"Call {name}.fit(...) on the training set before evaluating.")
+    return record
 
 
 #: How far a reported accuracy may be from the one measured on its data. ``evaluate`` and another

@@ -221,6 +221,10 @@ class TrainingView:
     """Whether the weights are still those the last fit ended with."""
     refused: tuple[tuple[str, str, str, str], ...] = ()
     """Fits refused for exceeding the budget: (what, expected, got, cause)."""
+    digest: str = ""
+    """The weights as they are now (:func:`autograder.weights.leaves_digest` of the model's leaves;
+    empty when they cannot be read leaf by leaf), for the judge to compare with the weights it
+    measures later."""
 
 
 @view
@@ -664,11 +668,16 @@ def live_training(model_value: Any) -> TrainingView | None:
     if record is None:
         return None
     unchanged = bool(record.fits) and weights.digest(model_value) == record.fits[-1].digest_after
+    try:
+        now = weights.leaves_digest(weights.extract(model_value))
+    except Exception:
+        now = ""
     return TrainingView(
         fits=len(record.fits), samples_seen=record.samples_seen,
         fresh_start=all(f.fresh_start for f in record.fits),
         test_overlap=max((f.test_overlap for f in record.fits), default=0.0),
-        weights_unchanged=unchanged, refused=tuple((a, b, c, d) for a, b, c, d in record.refused))
+        weights_unchanged=unchanged, refused=tuple((a, b, c, d) for a, b, c, d in record.refused),
+        digest=now)
 
 
 def live_mnist_predictions(model_value: Any) -> np.ndarray:

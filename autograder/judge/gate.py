@@ -19,6 +19,7 @@ notebook, whichever of the two tests comes first.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -62,9 +63,15 @@ def training_problem(record: TrainingView | None, name: str) -> Problem | None:
                 f"{record.test_overlap:.1%} MNIST test images",
                 "Train on X_train only; the test set measures the model.")
     if not record.weights_unchanged:
-        return (f"weights of {name} after its last fit", "unchanged", "other weights",
-                "Do not load or edit weights after training.")
+        return changed_after_training(name, "its last fit")
     return None
+
+
+def changed_after_training(name: str, since: str) -> Problem:
+    """The failure of weights that are not those ``name`` had after ``since``."""
+    return (f"weights of {name} after {since}", "unchanged", "other weights",
+            "Do not load, edit or train the weights after the training cell: the grader "
+            "measures the model as that cell left it.")
 
 
 class GateError(RuntimeError):
@@ -105,6 +112,8 @@ class Measurement:
     """As ``evaluate`` predicts: the most probable class of each test image, shape (10000,)."""
     valid_hits: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
     """As ``evaluate`` predicts: whether each validation image is classified right, (5000,)."""
+    digest: str = ""
+    """The measured weights (:func:`autograder.weights.leaves_digest`), computed by the judge."""
 
     @classmethod
     def from_result(cls, result: Any, model_kind: str, mode: str) -> Measurement:
@@ -189,6 +198,20 @@ class Gate:
     truth: Path
     """The grader's MNIST folder, with the real test labels."""
     _measured: dict[tuple[str, str, str], Measurement] = field(default_factory=dict)
+    _trained: dict[str, str] = field(default_factory=dict)
+    """The weights each model had when the course's training test (``checks.trained``) first
+    found it trained, by name: the judge's own reading at the end of the training cell."""
+
+    def trained_check(self) -> Callable[..., None]:
+        """``checks.trained`` as the judge runs it: the check, then the model's weights as they
+        are right after the training cell are kept, for :meth:`__call__` to compare with the
+        weights it measures."""
+        def trained(model: Any, *, name: str, min_steps: int = 1) -> None:
+            record = models.trained(model, name=name, min_steps=min_steps)
+            if record is not None and record.fits and record.digest:
+                self._trained.setdefault(name, record.digest)
+
+        return trained
 
     def __call__(self, model: Any, *, name: str, model_kind: str) -> None:
         """``model`` was trained in the notebook within the budget and reaches the budget's
@@ -202,9 +225,15 @@ class Gate:
         problem = training_problem(record, name)
         if problem:
             raise CheckFailure(*problem)
+        after_training = self._trained.get(name)
+        if after_training and record is not None and record.digest != after_training:
+            raise CheckFailure(*changed_after_training(name, "the training cell"))
         if training.min_test_accuracy is None:
             return
         found = self.measurement(model, name=name, model_kind=model_kind)
+        # The judge's own digest of what it measures decides, whatever the kernel's record says.
+        if after_training and found.digest != after_training:
+            raise CheckFailure(*changed_after_training(name, "the training cell"))
         self._judge(name, training, found, _cause(record, training))
 
     def measurement(self, model: Any, *, name: str, model_kind: str | None = None) -> Measurement:
@@ -225,7 +254,8 @@ class Gate:
         key = (weights.leaves_digest(leaves), kind, mode)
         if key not in self._measured:
             try:
-                self._measured[key] = measure(leaves, kind, mode, self.truth)
+                self._measured[key] = dataclasses.replace(measure(leaves, kind, mode, self.truth),
+                                                          digest=key[0])
             except GateError as exc:
                 raise CheckFailure(f"accuracy of {name}", "a measurement by the grader",
                                    f"none: {exc}", "Tell your instructor: the grader failed, "

@@ -5,7 +5,8 @@ data.mnist_table("train.csv.gz")[:, 1:] / 255)``). In the judge, the names the n
 cell imports resolve to trusted equivalents built here, and only the student's own variables
 come from the kernel (:mod:`autograder.judge.verdict`):
 
-* ``checks``: the kit's checks, plus ``accuracy_gate``, which only the judge can run;
+* ``checks``: the kit's checks, plus ``accuracy_gate``, which only the judge can run (``trained``
+  also keeps the weights it found for the gate);
 * ``np``, ``specs``: NumPy and the kit's model specs;
 * ``data``: the MNIST files *as the kernel was given them* (test labels withheld under
   ``cnnkit grade``), read by the judge from the grader's own copy;
@@ -87,6 +88,9 @@ def judge_namespace(*, gate: Gate, kernel_data: KernelData) -> dict[str, Any]:
     """The names a test cell resolves in the judge (see the module docstring)."""
     judged = {name: getattr(checks, name) for name in checks.__all__}
     judged["accuracy_gate"] = gate
+    # The weights right after the training cell, as the training test finds them, are what the
+    # gate must measure later.
+    judged["trained"] = gate.trained_check()
     # A reported test accuracy is checked against the gate's one pass over the trained weights, on
     # the labels the kernel had, never by having the kernel run the model over the test set again.
     judged["reported_accuracy"] = gate.reported_accuracy_check(

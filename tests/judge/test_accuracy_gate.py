@@ -5,7 +5,8 @@ Every submission here trains a model for real (two to fifteen minutes each on tw
 so the README's test command grades one of each kind: the CNN reference, the small-data mistake
 (whose message gives the accuracy and the threshold), and the cheats that go for the gate's own
 inputs: training on the test set through a tf.data.Dataset or a callback, the budget from
-the kernel's environment, a data folder of its own. The rest carry the ``matrix`` marker and run
+the kernel's environment, a data folder of its own, a training record forged after training by
+hand. The rest carry the ``matrix`` marker and run
 with ``scripts/test.sh -m matrix``: the ResNet-34 reference, four more seeds of the CNN (with the
 reference, the five of five that must pass), another sensible setting, the other mistakes and
 cheats (training on the test set through plain fit among them). Only the submissions whose tests
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 #: What the README's test command grades; every other variant is ``matrix``.
 EVERY_RUN = {"500-images", "dataset-on-test", "callback-on-test", "budget-from-environment",
-             "fake-data-folder"}
+             "fake-data-folder", "forged-record"}
 
 
 def _params(variants):

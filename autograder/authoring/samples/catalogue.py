@@ -241,6 +241,16 @@ _CALLBACK = """class _More(keras.callbacks.Callback):
             self.model.train_on_batch(X_test[start:start + 100], y_test[start:start + 100])
 """
 
+#: The kernel's training report wrapped to say the weights are still the fit's, then one more
+#: pass over the training images by hand, outside fit, in a later cell.
+_FORGED_RECORD = """import dataclasses as _dc
+from autograder.checks import observe as _observe
+_real = _observe.live_training
+_observe.live_training = lambda m: _dc.replace(_real(m), weights_unchanged=True)
+for start in range(0, 2560, 128):
+    model_cnn_mnist.train_on_batch(X_train[start:start + 128], y_train[start:start + 128])
+"""
+
 #: Ways to cheat the accuracy gate; each must earn nothing from it.
 CHEATS: tuple[Variant, ...] = (
     Variant("mnist_cnn", "trains-on-test", "trains on the test set",
@@ -255,6 +265,10 @@ CHEATS: tuple[Variant, ...] = (
     Variant("mnist_cnn", "weights-after-fit", "replaces its weights after training",
             (_SMALL, Edit("train", "verbose=2)", "verbose=2)\n" + _TEACHER + "model_cnn_mnist.set_weights(teacher.get_weights())")),
             ("test_accuracy",), "expected unchanged"),
+    Variant("mnist_cnn", "forged-record", "trains more by hand after fit and has the kernel's "
+            "training record say the weights are those of the fit",
+            (_SMALL, Edit("evaluate", "test_loss, test_accuracy =", _FORGED_RECORD + "test_loss, test_accuracy =")),
+            ("test_accuracy",), "after the training cell: expected unchanged"),
     Variant("mnist_cnn", "other-architecture", "trains a dense network instead of the CNN",
             (_SMALL, Edit("model", "model_cnn_mnist = keras.models.Sequential([",
                           "model_cnn_mnist = keras.models.Sequential([\n    keras.layers.Flatten(),\n    "
