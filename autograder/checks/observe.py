@@ -56,6 +56,12 @@ class ObservedError(Exception):
         super().__init__(f"{kind}: {message}" if message else kind)
 
 
+class KitObservationError(Exception):
+    """The kit's own code failed while observing (the kernel answered :data:`KIT_ERROR`): not
+    an :class:`ObservedError`, so that no check scores it as the student's mistake; the verdict
+    reports it as the kit's."""
+
+
 class Remote:
     """An object that lives in the student's kernel, as the judge sees it.
 
@@ -355,7 +361,10 @@ def mnist_predictions(name: str, value: Any) -> np.ndarray:
 
 def _raised(exc: BaseException) -> ObservedError:
     text = str(exc).strip()
-    return ObservedError(type(exc).__name__, text.splitlines()[0] if text else "")
+    kind = type(exc).__name__
+    if kind == KIT_ERROR:  # the student's own class of that name is still the student's error
+        kind = f"{kind} (raised by the notebook's code)"
+    return ObservedError(kind, text.splitlines()[0] if text else "")
 
 
 def _plain_array(value: Any) -> np.ndarray | None:

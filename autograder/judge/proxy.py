@@ -63,11 +63,14 @@ class Proxy(observe.Remote):
 
     def _cnnkit_request(self, op: str, **args: Any) -> Any:
         """Observation ``op`` of this object; the student's error as an
-        :class:`~observe.ObservedError` (a ``NameError`` when the name is not defined)."""
+        :class:`~observe.ObservedError` (a ``NameError`` when the name is not defined), the kit's
+        own as :class:`~observe.KitObservationError`."""
         found = self._cnnkit_channel.ask_from_thread(self._cnnkit_target, op, args)
         if isinstance(found, observe.ErrorView):
             if found.kind == "NameError":
                 raise NameError(found.message)
+            if found.kind == observe.KIT_ERROR:
+                raise observe.KitObservationError(found.message)
             raise observe.ObservedError(found.kind, found.message)
         return found
 
@@ -217,6 +220,8 @@ def _received(channel: Channel, found: Any, label: str) -> Any:
 
 
 def _student_error(found: observe.ErrorView) -> BaseException:
+    if found.kind == observe.KIT_ERROR:
+        return observe.KitObservationError(found.message)
     kind = getattr(builtins, found.kind, None)
     if isinstance(kind, type) and issubclass(kind, Exception) and kind.__module__ == "builtins":
         try:

@@ -96,10 +96,10 @@ def run_test(source: str, label: str, namespace: dict[str, Any], channel: Channe
         what = ("the notebook's kernel died while the grader was reading your answers"
                 if exc.dead else f"the grader could not read your answers from the notebook: {exc}")
         return Verdict([error_output(NO_ANSWER, what + ".")], kernel_died=exc.dead)
+    except observe.KitObservationError as exc:
+        return Verdict([error_output(TEST_ERROR, f"{exc}. This is an error of the grading kit, not "
+                                                 f"of your answer: tell your instructor.")])
     except observe.ObservedError as exc:
-        if exc.kind == observe.KIT_ERROR:
-            return Verdict([error_output(TEST_ERROR, f"{exc.message}. This is an error of the grading "
-                                                     f"kit, not of your answer: tell your instructor.")])
         return Verdict([error_output(exc.kind, exc.message)])
     except Exception as exc:  # NameError for a missing variable, an instructor's mistake
         return Verdict([error_output(type(exc).__name__, str(exc))])

@@ -129,16 +129,24 @@ def test_a_test_reads_the_students_values_as_they_are(kernel, namespace) -> None
     assert judge(kernel, namespace, "assert X.shape == (2, 3)\nchecks.equal('shape', X.shape, (2, 3))") == []
 
 
-def test_a_failure_of_the_kits_own_observation_is_the_kits_not_the_students(kernel, namespace) -> None:
-    # An observation that breaks inside the kit (here: the kit's layer reader, replaced in the
+@pytest.mark.parametrize("reader, test", [
+    ("live_layer", "checks.global_pool(layer, name='layer')"),
+    # A check that turns what the student's object raises into its own failure must not turn the
+    # kit's error into one.
+    ("live_call", "checks.pool2d_output(layer, (2, 8, 8, 3), name='layer', kind='max', pool_size=2)"),
+])
+def test_a_failure_of_the_kits_own_observation_is_the_kits_not_the_students(kernel, namespace, reader,
+                                                                            test) -> None:
+    # An observation that breaks inside the kit (here: one of the kit's readers, replaced in the
     # kernel by one that fails) is reported as the kit's error, never scored as the student's.
-    kernel.run("import autograder.checks.observe as _o\n_real_layer = _o.live_layer\n"
-               "def _broken(*a, **k):\n    raise TypeError('unexpected form')\n_o.live_layer = _broken\n"
-               "class Layer:\n    pass\nlayer = Layer()")
+    kernel.run(f"import autograder.checks.observe as _o\n_real = _o.{reader}\n"
+               f"def _broken(*a, **k):\n    raise TypeError('unexpected form')\n_o.{reader} = _broken\n"
+               "class Layer:\n    pool_size = (2, 2)\n    strides = (2, 2)\n    padding = 'valid'\n"
+               "    def __call__(self, x, **kw):\n        return x[:, ::2, ::2, :]\nlayer = Layer()")
     try:
-        outputs = judge(kernel, namespace, "checks.global_pool(layer, name='layer')")
+        outputs = judge(kernel, namespace, test)
     finally:
-        kernel.run("_o.live_layer = _real_layer")
+        kernel.run(f"_o.{reader} = _real")
     assert outputs[0]["ename"] == "TestCellError"
     assert outputs[0]["evalue"] == ("the kit could not observe it (TypeError: unexpected form). This is "
                                     "an error of the grading kit, not of your answer: tell your instructor.")
