@@ -3,6 +3,7 @@ service takes to its feedback, then a burst of uploads from many students.
 
     python benchmarks/serve_burst.py                      # smoke budget: images alone, then the burst
     python benchmarks/serve_burst.py --budget cpu --skip-burst   # images and mnist_cnn alone, cpu budget
+    python benchmarks/serve_burst.py --budget cpu --skip-burst --plain 3   # each beside plain nbgrader
 
 The burst: ``--uploads`` uploads (default 200) from ``--students`` simulated students (default
 40), sent at random moments within ``--seconds`` (default 60) through the HTTP API, each a
@@ -160,6 +161,63 @@ def single(server: Server, token: str, assignment: str, data: bytes, timeout: fl
     return client
 
 
+def marked(data: bytes, mark: str) -> bytes:
+    """``data`` with a mark in its metadata: a notebook of its own to the grader (no stored result)."""
+    notebook = json.loads(data)
+    notebook["metadata"]["cnnkit_benchmark_run"] = mark
+    return json.dumps(notebook).encode("utf-8")
+
+
+def own_seconds(notebook: Path) -> float:
+    """The kernel's time in the executed notebook's cells that are not tests (nbclient's timing)."""
+    total = 0.0
+    for cell in json.loads(notebook.read_text())["cells"]:
+        meta = cell.get("metadata", {})
+        if meta.get("nbgrader", {}).get("grade") and not meta.get("nbgrader", {}).get("solution"):
+            continue
+        timing = meta.get("execution", {})
+        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if start and end:
+            total += (stamp(end.replace("Z", "+00:00")) - stamp(start.replace("Z", "+00:00"))).total_seconds()
+    return total
+
+
+def plain_autograde(plain: Path, student: str, assignment: str, data: bytes,
+                    budget: str) -> tuple[float, float]:
+    """Plain ``nbgrader autograde`` of ``data`` in the course ``plain``: (wall seconds, the
+    notebook's own cells' seconds)."""
+    from autograder.authoring.nbgrader_run import run_nbgrader
+
+    folder = plain / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    (folder / f"{assignment}.ipynb").write_bytes(data)
+    start = time.monotonic()
+    run_nbgrader(["autograde", assignment, "--student", student, "--force"], plain,
+                 env={"CNNKIT_BUDGET": budget, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    wall = time.monotonic() - start
+    return wall, own_seconds(plain / "autograded" / student / assignment / f"{assignment}.ipynb")
+
+
+def side_by_side(server: Server, plain: Path, assignment: str, data: bytes, args) -> None:
+    """The same notebook through the idle service and by plain ``nbgrader autograde``, alternating
+    ``args.plain`` times (a distinct copy each time, so that nothing is reused); medians and ratio."""
+    service, nbgrader, cells = [], [], []
+    for index in range(args.plain):
+        token = issue_tokens(server.db.parent, [f"solo-{assignment}-{index}"])[f"solo-{assignment}-{index}"]
+        copy = marked(data, f"{assignment}-{index}")
+        service.append(single(server, token, assignment, copy, args.timeout))
+        wall, own = plain_autograde(plain, f"plain-{index}", assignment, copy, args.budget)
+        nbgrader.append(wall)
+        cells.append(own)
+        print(f"  {assignment}: plain nbgrader autograde {wall:.1f} s, its notebook's own cells {own:.1f} s")
+    ratio = statistics.median(service) / statistics.median(nbgrader)
+    print(f"{assignment} ({args.budget} budget, {args.plain} of each, alternating): upload to feedback "
+          f"median {statistics.median(service):.1f} s (min {min(service):.1f}, max {max(service):.1f}); "
+          f"plain nbgrader autograde median {statistics.median(nbgrader):.1f} s (min {min(nbgrader):.1f}, "
+          f"max {max(nbgrader):.1f}); the notebook's own cells median {statistics.median(cells):.1f} s; "
+          f"service / plain {ratio:.2f}x")
+
+
 def burst(server: Server, course: Path, args, notebooks: dict) -> None:
     students = [f"student{n:03d}" for n in range(args.students)]
     tokens = issue_tokens(course, students)
@@ -270,6 +328,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the grading")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the scratch course")
+    parser.add_argument("--plain", type=int, default=0, metavar="N",
+                        help="also grade each single submission N times by plain nbgrader autograde, "
+                             "alternating with the service, and print medians and the ratio")
     args = parser.parse_args()
 
     os.environ["CNNKIT_BUDGET"] = args.budget
@@ -285,8 +346,14 @@ def main() -> int:
         server.wait_ready()
         print(f"Single submissions to an idle service ({args.budget} budget):")
         token = issue_tokens(course, ["solo"])["solo"]
-        for assignment in ["images"] if args.budget == "smoke" else ["images", "mnist_cnn"]:
-            single(server, token, assignment, notebooks["reference", assignment], args.timeout)
+        singles = ["images"] if args.budget == "smoke" else ["images", "mnist_cnn"]
+        if args.plain:
+            plain = make_course(workdir / "plain", singles)
+            for assignment in singles:
+                side_by_side(server, plain, assignment, notebooks["reference", assignment], args)
+        else:
+            for assignment in singles:
+                single(server, token, assignment, notebooks["reference", assignment], args.timeout)
         if not args.skip_burst:
             print(f"Burst: {args.uploads} uploads from {args.students} students within "
                   f"{args.seconds:.0f} s ({args.budget} budget):")

@@ -1,5 +1,5 @@
-"""The service grading real notebooks: in the browser, through the exchange, across a SIGKILL,
-and fairly. Each test starts ``cnnkit serve`` on a free loopback port (smoke budget, cheap
+"""The service grading real notebooks: in the browser, through the exchange, across a SIGKILL
+and three SIGTERMs, and fairly. Each test starts ``cnnkit serve`` on a free loopback port (smoke budget, cheap
 assignments)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import signal
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -201,6 +202,27 @@ def test_a_killed_service_carries_on_and_grades_every_accepted_submission_exactl
     assert not alive, f"grading processes outlived the service: {alive}"
     states = dict(service.query("select student, state from cnnkit_serve_submission"))
     assert states["s1"] == "running" and "waiting" in states.values()
+
+    # Three ordinary stops in a row (SIGTERM, what systemctl stop sends), each while a job runs:
+    # each puts the job back in the queue, charges no try and leaves no folder behind.
+    jobs = Path(tempfile.mkdtemp(prefix="cnnkit-test-serve-jobs-"))
+    jobs.chmod(0o755)  # reachable by the sandbox's user, as /tmp is
+    for _ in range(3):
+        last = max(run for (run,) in service.query("select id from cnnkit_serve_run"))
+        stopped = serve(course, "--workers", "1", "--no-exchange", env={"TMPDIR": str(jobs)})
+        deadline = time.monotonic() + 180
+        while not stopped.query("select 1 from cnnkit_serve_run where finished is null and id > ?", last):
+            assert time.monotonic() < deadline, stopped.output()
+            time.sleep(0.5)
+        time.sleep(2)  # into the notebook
+        stopped.kill(signal.SIGTERM)
+        assert stopped.process.returncode == 0, stopped.output()
+        assert "Traceback" not in stopped.output(), stopped.output()
+        assert not list(jobs.iterdir()), f"a stop left {list(jobs.iterdir())}"
+        rows = stopped.query("select state, claims from cnnkit_serve_submission")
+        assert {state for state, _ in rows} <= {"waiting", "done"}, rows
+        assert all(claims == 0 for state, claims in rows if state == "waiting"), rows
+        service = stopped
 
     restarted = serve(course, "--workers", "1", "--no-exchange")
     final = {student: restarted.wait_final(people[student], [ids[student]])[ids[student]]
