@@ -10,7 +10,7 @@ from pathlib import Path
 from autograder import settings
 from autograder.authoring.preprocessors import HideHiddenTests, StripSolutionMarkers
 from autograder.judge.execute import JudgedExecute
-from autograder.judge.testbook import SettleMetadata
+from autograder.judge.gradebook_cells import SettleMetadata
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,

@@ -70,7 +70,13 @@ CACHE = Variable(
     "Where the grader keeps what it prepares once (the kernels' copy of the student kit and of "
     "the MNIST files, parsed data). Unset: $XDG_CACHE_HOME/cnnkit, else ~/.cache/cnnkit.")
 
-VARIABLES: tuple[Variable, ...] = (BUDGET, DATA_DIR, EXCHANGE, CELL_TIMEOUT, LIMITS, CACHE)
+SANDBOXED = Variable(
+    "CNNKIT_SANDBOXED", "",
+    "Set to 1 by the grader in a sandboxed kernel's environment, so that a notebook can tell it "
+    "is being graded; the kit decides nothing from it (the judge and the sandbox do not ask the "
+    "kernel).")
+
+VARIABLES: tuple[Variable, ...] = (BUDGET, DATA_DIR, EXCHANGE, CELL_TIMEOUT, LIMITS, CACHE, SANDBOXED)
 
 
 #: The key of a setting's declaration in its dataclass field's metadata.

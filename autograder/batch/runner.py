@@ -219,7 +219,7 @@ def review(job: Job) -> tuple[scan.Scan, list[str], list[str]]:
     its own code does that could change a grade but its merit), and the flags and notes about
     the assignment's locked cells and nbgrader metadata. Nothing here changes the grade: the
     course's ``SettleMetadata`` puts the gradebook's cells back when nbgrader runs the notebook
-    (:mod:`autograder.judge.testbook`)."""
+    (:mod:`autograder.judge.gradebook_cells`)."""
     try:
         submitted = json.loads(job.files.get(f"{job.assignment}.ipynb", b"{}").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -5,7 +5,7 @@ them with the same check definitions students run at home; it measures trained m
 the kernel never holds, in reference architectures the student kit does not carry.
 
 - :mod:`.execute`: nbgrader's ``Execute`` with the judge (:mod:`.guarded_execute` below it:
-  output limit, dead kernel, progress); :mod:`.testbook`, the gradebook's cells and metadata.
+  output limit, dead kernel, progress); :mod:`.gradebook_cells`, the gradebook's cells and metadata.
 - :mod:`.verdict` and :mod:`.namespace`: one test cell run in the judge; :mod:`.proxy` and
   :mod:`.keras_names`, the student's objects and the library stand-ins a test cell meets;
   :mod:`.channel`, the requests to the kernel (answered by :mod:`autograder.kernel_answers`).

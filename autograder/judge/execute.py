@@ -7,7 +7,7 @@ It walks the notebook as nbgrader does, with the guarded execution of
 and changes two things:
 
 * **Where each cell's identity comes from.** Every cell's nbgrader metadata has been set from the
-  gradebook by its grade id (:class:`~autograder.judge.testbook.SettleMetadata`, the first of
+  gradebook by its grade id (:class:`~autograder.judge.gradebook_cells.SettleMetadata`, the first of
   nbgrader's sanitizing steps): a cell whose grade id the gradebook does not know is the student's
   own code. A test is the gradebook's test of that grade id, and nbgrader's own grading
   (``SaveAutoGrades``) reads metadata the student could not choose.
@@ -36,9 +36,9 @@ from autograder.authoring import course_checks
 from autograder.judge import verdict
 from autograder.judge.channel import INSTALL, Channel
 from autograder.judge.gate import Gate
+from autograder.judge.gradebook_cells import GradebookCells
 from autograder.judge.guarded_execute import GuardedExecute, error_output
 from autograder.judge.namespace import KernelData, judge_namespace
-from autograder.judge.testbook import TestBook
 
 
 class JudgedExecute(GuardedExecute):
@@ -57,7 +57,7 @@ class JudgedExecute(GuardedExecute):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._book: TestBook | None = None
+        self._book: GradebookCells | None = None
         self._namespace: dict[str, Any] = {}
         self._channel: Channel | None = None
         self._installed = False
@@ -66,7 +66,7 @@ class JudgedExecute(GuardedExecute):
         self._per_test: dict[str, float] = {}
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        self._book = TestBook(resources)
+        self._book = GradebookCells(resources)
         name = self.budget or settings.BUDGET.get() or "cpu"
         if name not in budgets.BUDGETS:
             raise budgets.BudgetError(f"JudgedExecute.budget: expected one of "

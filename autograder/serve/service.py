@@ -91,7 +91,7 @@ class Service:
         course = Path(settings.course).resolve()
         if not (course / "nbgrader_config.py").is_file():
             raise BadInput(f"course: expected a folder with nbgrader_config.py, got {course}. "
-                           f"Run from the course folder or give it as the first argument.")
+                           f"Run from the course folder or pass --course.")
         put_tools_on_path()
         # nbgrader's own update_or_create_submission warns about its session on every new one.
         warnings.filterwarnings("ignore", category=SAWarning)

@@ -1,6 +1,6 @@
 """The parts that keep a hostile submission in its place, without running nbgrader: limits, the
 sandbox's command line, and guarded execution in a real kernel (the locked cells a student deleted
-or stripped are put back by ``SettleMetadata``: ``tests/judge/test_testbook.py``)."""
+or stripped are put back by ``SettleMetadata``: ``tests/judge/test_gradebook_cells.py``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The assignment's locked cells in a submitted notebook: which were edited, stripped of their
 metadata or deleted, and whose nbgrader metadata was changed, as flags and notes for a person.
-Putting them right is the course's ``SettleMetadata`` (:mod:`autograder.judge.testbook`), which
+Putting them right is the course's ``SettleMetadata`` (:mod:`autograder.judge.gradebook_cells`), which
 plain ``nbgrader autograde`` runs too."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ GRADING_KEYS = ("grade", "solution", "locked", "points")
 def metadata_changes(nb: Mapping, layout: tuple[dict, ...]) -> tuple[list[str], list[str]]:
     """Flags for cells of the assignment whose grading metadata (test or answer, locked, points)
     the submission changed, and notes for nbgrader cells the assignment does not have. The
-    gradebook's metadata is used either way (:class:`autograder.judge.testbook.SettleMetadata`)."""
+    gradebook's metadata is used either way (:class:`autograder.judge.gradebook_cells.SettleMetadata`)."""
     expected = {spec["name"]: _metadata(spec) for spec in layout}
     types = {spec["name"]: spec["cell_type"] for spec in layout}
     flags, notes = [], []

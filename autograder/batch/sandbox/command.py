@@ -128,11 +128,12 @@ def _binds(settings: dict) -> list[str]:
 
 def kernel_env(settings: dict) -> dict[str, str]:
     """The kernel's whole environment: a fixed part and the few variables of :data:`PASSED_ENV`."""
+    from autograder import settings as kit_settings
     from autograder.data import DATA_DIR_ENV
 
     env = {"PATH": f"{Path(settings['python']).parent}:/usr/bin:/bin", "HOME": HOME, "TMPDIR": "/tmp",
            "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib", "PYTHONNOUSERSITE": "1",
-           "PYTHONPATH": KIT, DATA_DIR_ENV: DATA, "CNNKIT_SANDBOXED": "1"}
+           "PYTHONPATH": KIT, DATA_DIR_ENV: DATA, kit_settings.SANDBOXED.name: "1"}
     env.update({name: os.environ[name] for name in PASSED_ENV if name in os.environ})
     return env
 

@@ -13,8 +13,8 @@ import pytest
 from support.notebooks import notebook as _nb
 
 from autograder.batch.assignment_db import write_template
-from autograder.judge import testbook
-from autograder.judge.testbook import SettleMetadata
+from autograder.judge import gradebook_cells
+from autograder.judge.gradebook_cells import SettleMetadata
 
 LOCKED = {"setup": "import numpy as np",
           "test_a": "assert x == 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS",
@@ -44,7 +44,7 @@ def _ids(nb: nbformat.NotebookNode) -> list[str | None]:
 def test_put_back_restores_deleted_and_stripped_locked_cells_in_order(resources: dict) -> None:
     nb = nbformat.from_dict(_nb(("import numpy as np", None), ("x = 1", "answer"),
                                 ("assert x > 0", "test_b")))
-    book = testbook.TestBook(resources)
+    book = gradebook_cells.GradebookCells(resources)
     assert book.put_back(nb) == ["setup", "test_a"]
     assert _ids(nb) == ["setup", "answer", "test_a", "test_b"]
     assert nb["cells"][2]["metadata"]["nbgrader"]["points"] == 2
@@ -57,7 +57,7 @@ def test_a_notebook_without_cell_ids_gets_none_for_a_restored_cell(resources: di
     nb.nbformat_minor = 4
     for cell in nb.cells:
         del cell["id"]
-    testbook.TestBook(resources).put_back(nb)
+    gradebook_cells.GradebookCells(resources).put_back(nb)
     assert _ids(nb) == ["setup", "answer", "test_a", "test_b"] and not any("id" in c for c in nb.cells)
 
 

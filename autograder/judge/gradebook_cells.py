@@ -2,16 +2,16 @@
 
 A submitted notebook's nbgrader metadata is the student's to edit: a test cell marked as an
 answer, a test of their own worth 100 points, a locked cell unlocked, stripped of its metadata or
-deleted. The gradebook's definition is not. :class:`TestBook` reads it; :class:`SettleMetadata`
+deleted. The gradebook's definition is not. :class:`GradebookCells` reads it; :class:`SettleMetadata`
 puts the notebook right from it, the one place that does, as the first of nbgrader's sanitizing
 preprocessors (the course's ``nbgrader_config.py``, so plain ``nbgrader autograde`` and ``cnnkit
 grade`` alike), before ``OverwriteCells`` (which would fail on an unknown grade id or on a test
 cell flagged as an answer), so that the run goes on and the grade follows the answers alone:
 
-* :meth:`TestBook.put_back` puts back the locked cells a student deleted or stripped of their
+* :meth:`GradebookCells.put_back` puts back the locked cells a student deleted or stripped of their
   metadata, at their place in the assignment's order (nbgrader's own ``add_missing_cells`` fails on
   a deleted cell whose predecessor is gone too, and never re-adds a locked cell that is not graded);
-* :meth:`TestBook.settle` rewrites every cell's nbgrader metadata from the gradebook by grade id,
+* :meth:`GradebookCells.settle` rewrites every cell's nbgrader metadata from the gradebook by grade id,
   and removes it from cells the gradebook does not know (they become the student's own code).
 """
 
@@ -30,7 +30,7 @@ from autograder.batch.review.cells import source as cell_source
 from autograder.batch.review.cells import visible
 
 
-class TestBook:
+class GradebookCells:
     """The assignment's cells as the gradebook defines them, for one notebook."""
 
     def __init__(self, resources: Any) -> None:
@@ -136,7 +136,7 @@ class SettleMetadata(NbGraderPreprocessor):
     """Set every cell's nbgrader metadata from the gradebook (see the module docstring)."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        book = TestBook(resources)
+        book = GradebookCells(resources)
         for grade_id in book.put_back(nb):
             self.log.info("Cell with grade id %r was deleted or stripped of its metadata; it was "
                           "put back from the gradebook.", grade_id)
