@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import logging
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -339,6 +340,17 @@ class Queue:
                 run_seconds=run_seconds, worker=worker[:256])).rowcount == 1
 
     # --- reading ---------------------------------------------------------------------------
+
+    def typical_seconds(self, assignment: str, last: int = 20) -> tuple[float, int] | None:
+        """How long grading runs of ``assignment`` took here: (the median of the run times of
+        its ``last`` most recently graded submissions, how many), or None before the first."""
+        with self.engine.connect() as db:
+            found = [row[0] for row in db.execute(
+                select(SUBMISSION.c.run_seconds).where(
+                    SUBMISSION.c.assignment == assignment, SUBMISSION.c.state == "done",
+                    SUBMISSION.c.how == "graded", SUBMISSION.c.run_seconds.is_not(None))
+                .order_by(SUBMISSION.c.finished_at.desc()).limit(last))]
+        return (statistics.median(found), len(found)) if found else None
 
     def get(self, submission_id: int):
         """The submission's row (without its files), or None."""

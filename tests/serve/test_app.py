@@ -630,3 +630,39 @@ def test_a_result_reused_from_another_student_is_not_revealed_and_is_flagged(app
     flagged = overview[overview.index('id="flagged"'):overview.index('id="refused"')]
     assert f"#{bob}" in flagged and "byte for byte the same as submission(s)" in flagged
     assert outcome(service.queue.get(bob)).review == (flag,)  # grades.csv's review column
+
+
+def test_a_waiting_or_running_submission_says_how_long_grading_takes_here(app_service, released):
+    service, client = app_service()
+    token = service.tokens.issue("ann")
+    sign_in(client, token)
+    # Before any graded run of the assignment there is no figure to give.
+    first = submitted(service, "ann", "pooling", released["pooling"])
+    assert client.get(f"/api/submissions/{first}", headers=bearer(token)).json()["state_text"] == (
+        "Waiting to be graded: next in line.")
+    for seconds in (80.0, 100.0, 130.0):  # three graded runs of images, by other students
+        done = submitted(service, f"other-{seconds:g}", "images", released["images"],
+                         graded=dataclasses.replace(graded(), run_seconds=seconds))
+        assert service.queue.get(done).state == "done"
+    # Reused results took no run: they do not count.
+    submitted(service, "copier", "images", released["images"],
+              graded=dataclasses.replace(graded(), how="reused", run_seconds=0.1))
+    assert service.queue.typical_seconds("images") == (100.0, 3)
+    waiting = submitted(service, "ann", "images", released["images"])
+    text = client.get(f"/api/submissions/{waiting}", headers=bearer(token)).json()["state_text"]
+    assert text == ("Waiting to be graded (1 submission(s) ahead of it). Graded runs of images take "
+                    "about 1 min 40 s here (the median of the last 3).")
+    service.queue.claim(waiting)
+    text = client.get(f"/api/submissions/{waiting}", headers=bearer(token)).json()["state_text"]
+    assert re.fullmatch(r"Being graded since \S+ \S+ UTC \(\d+ s so far\)\. Graded runs of images take "
+                        r"about 1 min 40 s here \(the median of the last 3\)\.", text), text
+    page = client.get(f"/submissions/{waiting}").text
+    assert "so far). Graded runs of images take about 1 min 40 s here" in page
+    # Long past the usual time, the page says so.
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    with service.engine.begin() as db:
+        db.exec_driver_sql("update cnnkit_serve_submission set claimed_at = ? where id = ?",
+                           (long_ago.replace(tzinfo=None).isoformat(sep=" "), waiting))
+    text = client.get(f"/api/submissions/{waiting}", headers=bearer(token)).json()["state_text"]
+    assert "(10 min so far)" in text, text
+    assert text.endswith("This one is taking longer than most; the page updates by itself."), text

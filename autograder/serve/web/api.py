@@ -114,8 +114,11 @@ def submission(request: Request) -> Response:
                             "not yours.")
     rows = service.queue.of_student(row.student, row.assignment)
     waiting = service.queue.waiting() if row.state == "waiting" else []
+    pending = row.state in ("waiting", "running")
     shown = views.attempt(row, counted=views.counted_id(rows, service.settings.counts),
                           ahead=views.queue_position(row, waiting), history=rows,
-                          penalised=service.late_penalty)
+                          penalised=service.late_penalty,
+                          typical=service.queue.typical_seconds(row.assignment) if pending else None,
+                          moment=now())
     shown["feedback_url"] = f"/submissions/{row.id}/feedback" if row.state == "done" else None
     return JSONResponse(shown)

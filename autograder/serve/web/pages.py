@@ -251,8 +251,11 @@ def submission(request: Request) -> Response:
     rows = service.queue.of_student(row.student, row.assignment)
     counted = views.counted_id(rows, service.settings.counts)
     waiting = service.queue.waiting() if row.state == "waiting" else []
+    pending = row.state in ("waiting", "running")
     shown = views.attempt(row, counted=counted, ahead=views.queue_position(row, waiting),
-                          history=rows, penalised=service.late_penalty)
+                          history=rows, penalised=service.late_penalty,
+                          typical=service.queue.typical_seconds(row.assignment) if pending else None,
+                          moment=now())
     instructor = session.principal.is_instructor
     return page(request, "submission.html", **signed_in(session), s=shown, counted=counted,
                 rule=views.rule_text(service.settings.counts, instructor=instructor),

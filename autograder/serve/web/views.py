@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from autograder.batch.export import format_number
 from autograder.serve import policy
@@ -54,15 +55,42 @@ def counted_id(rows: Sequence, rule: str) -> int | None:
     return chosen.id if chosen else None
 
 
-def state_text(row, ahead: int = 0, identical_to: int | None = None) -> str:
-    """Where a submission stands, in a sentence; ``identical_to``, the student's own earlier
-    submission with the very same notebook, when its result was reused (a result reused from
-    another student's is not said: that would tell that someone sent the same file)."""
+def about(seconds: float) -> str:
+    """A run's length in words, to the second under ten minutes.
+
+    >>> about(42.4), about(100), about(120), about(3725)
+    ('42 s', '1 min 40 s', '2 min', '1 h 2 min')
+    """
+    whole = round(seconds)
+    if whole >= 600:
+        return duration(whole)
+    minutes, secs = divmod(whole, 60)
+    if not minutes:
+        return f"{secs} s"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+
+
+def state_text(row, ahead: int = 0, identical_to: int | None = None, *,
+               typical: tuple[float, int] | None = None, moment: datetime | None = None) -> str:
+    """Where a submission stands, in a sentence or two; ``identical_to``, the student's own
+    earlier submission with the very same notebook, when its result was reused (a result reused
+    from another student's is not said: that would tell that someone sent the same file);
+    ``typical``, how long graded runs of the assignment took here (median, how many), so that a
+    waiting or running submission says what to expect; ``moment``, now."""
+    expect = (f" Graded runs of {row.assignment} take about {about(typical[0])} here (the median "
+              f"of the last {typical[1]})." if typical else "")
     if row.state == "waiting":
-        return (f"Waiting to be graded ({ahead} submission(s) ahead of it)." if ahead
-                else "Waiting to be graded: next in line.")
+        return ((f"Waiting to be graded ({ahead} submission(s) ahead of it)." if ahead
+                 else "Waiting to be graded: next in line.") + expect)
     if row.state == "running":
-        return f"Being graded since {stamp(as_utc(row.claimed_at))}."
+        started = as_utc(row.claimed_at)
+        text = f"Being graded since {stamp(started)}"
+        if moment is not None:
+            elapsed = max(0.0, (moment - started).total_seconds())
+            text += f" ({about(elapsed)} so far)"
+            if typical and elapsed > 1.5 * typical[0] + 30:
+                expect += " This one is taking longer than most; the page updates by itself."
+        return text + "." + expect
     if row.state == "done":
         how = (f" (the same notebook as your submission #{identical_to}: its result was reused)"
                if row.how == "reused" and identical_to else "")
@@ -97,10 +125,12 @@ def identical_earlier(row, history: Sequence) -> int | None:
 
 
 def attempt(row, *, counted: int | None, ahead: int = 0, history: Sequence = (),
-            penalised: bool = True) -> dict:
+            penalised: bool = True, typical: tuple[float, int] | None = None,
+            moment: datetime | None = None) -> dict:
     """One submission as a page or the API shows it to its student; ``history``, the student's
     submissions of the assignment (to tell a result reused from their own earlier one);
-    ``penalised``, whether the course sets a late penalty."""
+    ``penalised``, whether the course sets a late penalty; ``typical`` and ``moment`` as for
+    :func:`state_text`."""
     tests = json.loads(row.tests or "[]") if row.state == "done" else []
     return {
         "id": row.id,
@@ -109,7 +139,8 @@ def attempt(row, *, counted: int | None, ahead: int = 0, history: Sequence = (),
         "received": stamp(as_utc(row.received)),
         "sha256": row.sha256,
         "state": row.state,
-        "state_text": state_text(row, ahead, identical_earlier(row, history)),
+        "state_text": state_text(row, ahead, identical_earlier(row, history), typical=typical,
+                                 moment=moment),
         "score": None if row.score is None else format_number(row.score),
         "max_score": None if row.max_score is None else format_number(row.max_score),
         "penalty": None if row.penalty is None else format_number(row.penalty),
