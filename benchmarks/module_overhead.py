@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,16 @@ def own_seconds(notebook: Path) -> float:
             total += (datetime.fromisoformat(end.replace("Z", "+00:00"))
                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
     return total
+
+
+def profile(course: Path) -> dict[str, dict[str, float]]:
+    """Per assignment, from the runs the command stored: the ``nbgrader autograde`` process's
+    wall time in the sandbox, the notebook's cells in it, and the judge's time at test cells."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute("select assignment, seconds, cell_seconds, details from cnnkit_result").fetchall()
+    return {a: {"process": seconds, "cells": cells,
+                "judge": float(json.loads(details or "{}").get("judge_seconds", 0.0))}
+            for a, seconds, cells, details in rows}
 
 
 def one_run(budget: str, workers: int | None, assignments: list[str]) -> dict:
@@ -74,7 +85,8 @@ def one_run(budget: str, workers: int | None, assignments: list[str]) -> dict:
             name = assignment(assignment_id).notebook
             per[assignment_id] = own_seconds(course / "autograded" / "solo" / assignment_id / name)
         scores = [line for line in process.stdout.splitlines() if line.startswith("graded ")]
-        return {"wall": wall, "own": sum(per.values()), "per": per, "graded": len(scores)}
+        return {"wall": wall, "own": sum(per.values()), "per": per, "graded": len(scores),
+                "profile": profile(course)}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -99,6 +111,13 @@ def main() -> int:
         cells = ", ".join(f"{a} {s:.1f} s" for a, s in found["per"].items())
         print(f"run {index + 1}: {found['graded']} graded; wall {found['wall']:.1f} s; the notebooks' "
               f"own cells {found['own']:.1f} s ({cells}); overhead {found['wall'] / found['own'] - 1:+.0%}")
+        print("| assignment | nbgrader autograde in the sandbox | cells (tests included) | judge at tests "
+              "| the rest: nbgrader's and the kernel's start, feedback, writing |")
+        print("|---|---|---|---|---|")
+        for a, found_a in found["profile"].items():
+            rest = found_a["process"] - found_a["cells"]
+            print(f"| {a} | {found_a['process']:.1f} s | {found_a['cells']:.1f} s | {found_a['judge']:.2f} s "
+                  f"| {rest:.1f} s |")
     wall = statistics.median(r["wall"] for r in runs)
     own = statistics.median(r["own"] for r in runs)
     print(f"median of {len(runs)}: wall {wall:.1f} s, own cells {own:.1f} s, overhead {wall / own - 1:+.0%}")

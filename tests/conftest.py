@@ -94,6 +94,15 @@ def further_training_mistakes(repo: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
+def artefacts(repo: Path) -> Path:
+    """Where tests keep what a person should look at after a run (screenshots):
+    ``$CNNKIT_TEST_ARTEFACTS``, else ``test-artefacts/`` in the repository (not committed)."""
+    folder = Path(os.environ.get("CNNKIT_TEST_ARTEFACTS") or repo / "test-artefacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def browser():
     """One headless Chromium for the module; a missing browser fails the tests, with the fix."""
     from support.browser import CHROMIUM, CHROMIUM_ARGS, INSTALL

@@ -46,7 +46,7 @@ def cnnkit_grade(serve_template: Path, workdir: Path, student: str, assignment: 
 
 @pytest.mark.browser
 def test_a_student_uploads_in_the_browser_and_sees_the_grades_cnnkit_grade_gives(
-        course, serve_template, serve, tokens, browser, notebooks, tmp_path):
+        course, serve_template, serve, tokens, browser, notebooks, tmp_path, artefacts):
     people = tokens(course, "ann", "bob")
     service = serve(course, "--workers", "1", "--no-exchange")
     data = notebooks["student-01", "images"]  # some tests pass, some fail
@@ -92,6 +92,25 @@ def test_a_student_uploads_in_the_browser_and_sees_the_grades_cnnkit_grade_gives
     ann.goto(f"{service.url}/me")
     row = ann.locator(f'#attempts tr[data-submission="{submission_id}"]')
     assert row.get_attribute("data-state") == "done"
+
+    # The student's, the feedback and the instructor's pages, at a desktop's and a phone's width:
+    # nothing wider than the screen, failure lines wrapped; the screenshots are kept.
+    teacher = browser.new_context().new_page()
+    teacher.goto(f"{service.url}/signin?token={tokens(course, 'teacher', role='instructor')['teacher']}")
+    shots = artefacts / "service-pages"
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 400):
+        for name, page, url in (("student", ann, f"/submissions/{submission_id}"),
+                                ("feedback", ann, f"/submissions/{submission_id}/feedback"),
+                                ("instructor", teacher, "/instructor")):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.goto(f"{service.url}{url}").status == 200, url
+            page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{name} page at {width} px is {wide} px wide"
+        ann.goto(f"{service.url}/submissions/{submission_id}")
+        message = ann.locator("#tests tr.failed .message").first.bounding_box()
+        assert message["x"] + message["width"] <= width, (width, message)
 
     # bob cannot see any of it, by any URL.
     bob = browser.new_context().new_page()

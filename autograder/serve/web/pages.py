@@ -272,6 +272,6 @@ def feedback(request: Request) -> Response:
     html = request.app.state.service.queue.feedback_html(row.id) if row is not None else None
     if html is None:
         return not_found(request, session)
-    return Response(html, media_type="text/html; charset=utf-8",
+    return Response(views.fitted_feedback(html), media_type="text/html; charset=utf-8",
                     headers={"Content-Security-Policy": SANDBOX_POLICY,
                              "X-Frame-Options": "SAMEORIGIN"})

@@ -48,6 +48,33 @@ def readable(text: str) -> str:
                    else ascii(ch)[1:-1] for ch in text)
 
 
+#: Put into nbgrader's feedback page as served: it fits the frame's width on any screen, long
+#: lines wrapped (the feedback's own layout is fixed-width), and says its viewport.
+FEEDBACK_FIT = (b'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                b"<style>html, body { max-width: 100%; overflow-x: hidden; } "
+                b"body, .container, #notebook-container, .jp-Notebook { width: auto !important; "
+                b"min-width: 0 !important; margin: 0 !important; padding: .5rem !important; } "
+                b"pre, code, .output_text, .output_error, .jp-OutputArea-output pre { "
+                b"white-space: pre-wrap !important; overflow-wrap: anywhere !important; } "
+                b"img, svg, table { max-width: 100%; height: auto; }</style>")
+
+
+def fitted_feedback(html: bytes) -> bytes:
+    """nbgrader's feedback page with :data:`FEEDBACK_FIT` at the start of its head (or first,
+    when it has none).
+
+    >>> fitted_feedback(b"<html><head><title>f</title></head></html>").startswith(b"<html><head><meta")
+    True
+    """
+    lower = html[:4096].lower()
+    at = lower.find(b"<head")
+    if at >= 0:
+        end = lower.find(b">", at)
+        if end >= 0:
+            return html[:end + 1] + FEEDBACK_FIT + html[end + 1:]
+    return FEEDBACK_FIT + html
+
+
 def counted_id(rows: Sequence, rule: str) -> int | None:
     """Of one student's submissions of one assignment, the one that counts."""
     attempts = [policy.Attempt(r.id, as_utc(r.received), r.score) for r in rows if r.state == "done"]
