@@ -111,7 +111,8 @@ class Ledger:
         details = json.loads(row.details or "{}")
         return RunResult(row.job_key, executed, row.seconds, row.cell_seconds, row.worker, row.reason,
                          flags=tuple(details.get("flags", ())), notes=tuple(details.get("notes", ())),
-                         judge_seconds=float(details.get("judge_seconds", 0.0)))
+                         judge_seconds=float(details.get("judge_seconds", 0.0)),
+                         threads=int(details.get("threads", 0)))
 
     def store(self, student: str, assignment: str, result: RunResult) -> None:
         """Keep ``result`` under its job key (replacing an earlier one)."""
@@ -123,7 +124,8 @@ class Ledger:
                 reason=result.reason, seconds=result.seconds, cell_seconds=result.cell_seconds,
                 worker=result.worker, created=datetime.now(UTC),
                 details=json.dumps({"flags": list(result.flags), "notes": list(result.notes),
-                                    "judge_seconds": result.judge_seconds})))
+                                    "judge_seconds": result.judge_seconds,
+                                    "threads": result.threads})))
 
     def mark(self, student: str, assignment: str, key: str, status: str) -> None:
         """Say that ``key``'s grades are now the gradebook's for ``student``'s ``assignment``."""

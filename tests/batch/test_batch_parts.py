@@ -125,10 +125,13 @@ def test_ledger_keeps_results_and_records(tmp_path: Path) -> None:
     ledger = Ledger(url)
     try:
         assert ledger.result("k1") is None and ledger.recorded("alice", "pooling") is None
-        ledger.store("alice", "pooling", RunResult("k1", b'{"cells": []}', 3.5, 2.0, "host:1"))
+        ledger.store("alice", "pooling", RunResult("k1", b'{"cells": []}', 3.5, 2.0, "host:1",
+                                                   judge_seconds=0.25, threads=2))
         ledger.store("bob", "pooling", RunResult("k2", None, 1.0, 0.0, "host:2", "it broke"))
         kept = ledger.result("k1")
         assert kept.notebook == b'{"cells": []}' and kept.seconds == 3.5 and kept.worker == "host:1"
+        # The job's record keeps the TensorFlow threads it ran with and the judge's time.
+        assert (kept.threads, kept.judge_seconds) == (2, 0.25)
         assert ledger.result("k2").notebook is None and ledger.result("k2").reason == "it broke"
         ledger.mark("alice", "pooling", "r1", "graded")
         ledger.mark("alice", "pooling", "r2", "graded")
