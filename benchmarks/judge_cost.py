@@ -29,34 +29,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from notebook_time import own_seconds  # noqa: E402 - beside this script
+
 #: The last revision whose test cells ran in the student's kernel.
 BASELINE = "3996662"
-
-
-def _seconds(timing: dict) -> float:
-    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-    if not (start and end):
-        return 0.0
-    return (datetime.fromisoformat(end.replace("Z", "+00:00"))
-            - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-
-
-def _own_seconds(notebook: Path) -> float:
-    """The kernel's time in the cells that are not tests."""
-    cells = json.loads(notebook.read_text())["cells"]
-    total = 0.0
-    for cell in cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            continue
-        total += _seconds(cell.get("metadata", {}).get("execution", {}))
-    return total
 
 
 def _course(kit: Path, folder: Path, assignment: str, pythonpath: str) -> Path:
@@ -87,7 +68,7 @@ def _grade(course: Path, kit: Path, assignment: str, student: str, pythonpath: s
     if stats is not None:
         args.append(f"--JudgedExecute.stats_file={stats}")
     wall = _nbgrader(args, course, pythonpath, {"CNNKIT_BUDGET": budget})
-    own = _own_seconds(course / "autograded" / student / assignment / f"{assignment}.ipynb")
+    own = own_seconds(course / "autograded" / student / assignment / f"{assignment}.ipynb")
     found = {"wall": wall, "own": own, "cost": wall - own}
     if stats is not None:
         found.update(json.loads(stats.read_text()))

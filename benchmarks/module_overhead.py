@@ -24,26 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def own_seconds(notebook: Path) -> float:
-    """The kernel's time in the executed notebook's cells that are not tests."""
-    total = 0.0
-    for cell in json.loads(notebook.read_text())["cells"]:
-        meta = cell.get("metadata", {})
-        if meta.get("nbgrader", {}).get("grade") and not meta.get("nbgrader", {}).get("solution"):
-            continue
-        timing = meta.get("execution", {})
-        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-        if start and end:
-            total += (datetime.fromisoformat(end.replace("Z", "+00:00"))
-                      - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-    return total
+from notebook_time import own_seconds  # noqa: E402 - beside this script
 
 
 def profile(course: Path) -> dict[str, dict[str, float]]:

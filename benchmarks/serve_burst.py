@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from notebook_time import own_seconds  # noqa: E402 - beside this script
+
 
 def make_course(workdir: Path, assignments: list[str]) -> Path:
     from autograder.authoring import build
@@ -166,20 +168,6 @@ def marked(data: bytes, mark: str) -> bytes:
     notebook = json.loads(data)
     notebook["metadata"]["cnnkit_benchmark_run"] = mark
     return json.dumps(notebook).encode("utf-8")
-
-
-def own_seconds(notebook: Path) -> float:
-    """The kernel's time in the executed notebook's cells that are not tests (nbclient's timing)."""
-    total = 0.0
-    for cell in json.loads(notebook.read_text())["cells"]:
-        meta = cell.get("metadata", {})
-        if meta.get("nbgrader", {}).get("grade") and not meta.get("nbgrader", {}).get("solution"):
-            continue
-        timing = meta.get("execution", {})
-        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-        if start and end:
-            total += (stamp(end.replace("Z", "+00:00")) - stamp(start.replace("Z", "+00:00"))).total_seconds()
-    return total
 
 
 def plain_autograde(plain: Path, student: str, assignment: str, data: bytes,

@@ -200,16 +200,17 @@ class Gate:
     _measured: dict[tuple[str, str, str], Measurement] = field(default_factory=dict)
     _trained: dict[str, str] = field(default_factory=dict)
     """The weights each model had when the course's training test (``checks.trained``) first
-    found it trained, by name: the judge's own reading at the end of the training cell."""
+    passed, by name: the judge's own reading at the end of the training cell ("" when the kernel
+    reported no record or no digest then, which no weights the gate measures can match)."""
 
     def trained_check(self) -> Callable[..., None]:
         """``checks.trained`` as the judge runs it: the check, then the model's weights as they
         are right after the training cell are kept, for :meth:`__call__` to compare with the
-        weights it measures."""
+        weights it measures. They are kept whatever the record says (no fit, no digest): a
+        kernel that hides them there cannot escape the comparison."""
         def trained(model: Any, *, name: str, min_steps: int = 1) -> None:
             record = models.trained(model, name=name, min_steps=min_steps)
-            if record is not None and record.fits and record.digest:
-                self._trained.setdefault(name, record.digest)
+            self._trained.setdefault(name, record.digest if record is not None else "")
 
         return trained
 
@@ -226,13 +227,13 @@ class Gate:
         if problem:
             raise CheckFailure(*problem)
         after_training = self._trained.get(name)
-        if after_training and record is not None and record.digest != after_training:
+        if after_training is not None and record is not None and record.digest != after_training:
             raise CheckFailure(*changed_after_training(name, "the training cell"))
         if training.min_test_accuracy is None:
             return
         found = self.measurement(model, name=name, model_kind=model_kind)
         # The judge's own digest of what it measures decides, whatever the kernel's record says.
-        if after_training and found.digest != after_training:
+        if after_training is not None and found.digest != after_training:
             raise CheckFailure(*changed_after_training(name, "the training cell"))
         self._judge(name, training, found, _cause(record, training))
 

@@ -9,22 +9,20 @@ import dataclasses
 import keras
 import numpy as np
 import pytest
+from support.training import guarded
 
-from autograder import data, training_guard
-from autograder.budget import BUDGETS, Training
+from autograder import data
+from autograder.budget import BUDGETS
 from autograder.checks import observe
 from autograder.checks.failure import CheckFailure
 from autograder.judge import gate as gate_module
 from autograder.judge.gate import Gate, Measurement
 
-SMALL = Training(epochs=1, batch_size=32, train_images=64, valid_images=16, evaluate_batch_size=64)
-
 
 @pytest.fixture(autouse=True)
 def guard():
-    training_guard.install(SMALL, "tiny")
-    yield
-    training_guard.uninstall()
+    with guarded():
+        yield
 
 
 @pytest.fixture
@@ -108,4 +106,20 @@ def test_without_a_training_test_the_kernel_record_still_decides(measured: list)
     gate = Gate(BUDGETS["smoke"], data.find_mnist_dir())
     model.train_on_batch(x[:32], y[:32])
     with pytest.raises(CheckFailure, match="after its last fit: expected unchanged"):
+        gate(model, name="model_cnn_mnist", model_kind="mnist_cnn")
+
+
+@pytest.mark.parametrize("hidden", ["no digest", "no record"])
+def test_a_record_that_hides_the_weights_at_the_training_test_does_not_escape_the_gate(
+        hidden: str, measured: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, x, y = _trained_model()
+    gate = Gate(BUDGETS["cpu"], data.find_mnist_dir())
+    real = observe.live_training
+    monkeypatch.setattr(observe, "live_training", lambda m: (
+        None if hidden == "no record" else dataclasses.replace(real(m), digest="")))
+    gate.trained_check()(model, name="model_cnn_mnist")  # the optimizer's steps still pass it
+    monkeypatch.setattr(observe, "live_training", lambda m: dataclasses.replace(
+        real(m), weights_unchanged=True))
+    model.train_on_batch(x[:32], y[:32])
+    with pytest.raises(CheckFailure, match="after the training cell: expected unchanged"):
         gate(model, name="model_cnn_mnist", model_kind="mnist_cnn")

@@ -3,20 +3,17 @@
 import keras
 import numpy as np
 import pytest
+from support.training import guarded
 
 from autograder import training_guard
-from autograder.budget import Training
 from autograder.data import load_mnist_test
 from autograder.training_guard import BudgetExceeded
-
-SMALL = Training(epochs=1, batch_size=32, train_images=64, valid_images=16, evaluate_batch_size=64)
 
 
 @pytest.fixture(autouse=True)
 def guard():
-    training_guard.install(SMALL, "tiny")
-    yield
-    training_guard.uninstall()
+    with guarded():
+        yield
 
 
 def tiny_model():
