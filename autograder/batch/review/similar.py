@@ -25,11 +25,13 @@ import json
 import re
 import tokenize
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Hashable, NamedTuple
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from autograder.batch.review import cells
 
+#: Token types kept as they are read.
+_KEPT = (tokenize.NAME, tokenize.NUMBER, tokenize.OP)
 #: Tokens per k-gram.
 K = 5
 #: Own k-grams two notebooks must share to be flagged.
@@ -72,9 +74,9 @@ def code_tokens(text: str) -> list[str]:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             if token.type in (tokenize.COMMENT, tokenize.STRING):
                 found += _words(token.string.lstrip("#"))
-            elif token.type in (tokenize.NAME, tokenize.NUMBER, tokenize.OP):
-                found.append(token.string)
-            elif token.type == tokenize.ERRORTOKEN and not token.string.isspace():
+            elif token.type in _KEPT or (
+                token.type == tokenize.ERRORTOKEN and not token.string.isspace()
+            ):
                 found.append(token.string)
     except (tokenize.TokenError, IndentationError, SyntaxError):
         found = re.findall(r"\w+|[^\w\s]", text)
