@@ -50,6 +50,7 @@ from autograder.batch.limits import configured
 from autograder.batch.outcome import Outcome, Submission
 from autograder.batch.record import Recorder, course_config
 from autograder.batch.results import read_submission
+from autograder.batch.review import similar
 from autograder.batch.sanitize import for_terminal
 from autograder.batch.settings import Settings
 from autograder.budget import MODELS
@@ -365,7 +366,7 @@ def grade_class(course_root: Path, submissions: Sequence[Submission],
     finally:
         batch.close()
 
-    result.outcomes = batch.in_order(jobs)
+    result.outcomes = with_similar(course_root, submissions, batch.in_order(jobs))
     result.wall_seconds = time.monotonic() - start
     if result.interrupted:
         console.print(f"Interrupted: {len(result.outcomes)} of {len(jobs)} submission(s) are "
@@ -373,6 +374,32 @@ def grade_class(course_root: Path, submissions: Sequence[Submission],
         return result
     _finish(course_root, result, settings, workers, console, start)
     return result
+
+
+def with_similar(course_root: Path, submissions: Sequence[Submission],
+                 outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """``outcomes`` with a review flag on each submission that is the same work as another
+    student's submission of the same assignment in ``submissions`` (see
+    :mod:`autograder.batch.review.similar`); the flag names the other students."""
+    notebooks = {(s.student, s.assignment): s.notebook for s in submissions}
+    found: dict[tuple[str, str], list[similar.Match]] = {}
+    for assignment in dict.fromkeys(o.assignment for o in outcomes):
+        keys = [k for k in notebooks if k[1] == assignment]
+        given, released = similar.course_given(course_root, assignment, notebooks[keys[0]].name)
+        prints = {}
+        for key in keys:
+            try:
+                prints[key] = similar.fingerprint(notebooks[key].read_bytes(), given)
+            except OSError:  # gone since it was graded: nothing to compare
+                continue
+        found.update(similar.matches(prints, {k: k[0] for k in prints}, released))
+    names = {k: k[0] for k in notebooks}
+    flagged = []
+    for outcome in outcomes:
+        note = similar.flag(found.get((outcome.student, outcome.assignment), ()), names)
+        flagged.append(dataclasses.replace(outcome, review=(*outcome.review, note)) if note
+                       else outcome)
+    return flagged
 
 
 def _announce(console: Console, settings: Settings, where: str, jobs: int, to_run: int,

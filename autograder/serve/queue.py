@@ -375,13 +375,11 @@ class Queue:
         with self.engine.connect() as db:
             return list(db.execute(query.order_by(SUBMISSION.c.id.desc())))
 
-    def same_notebook(self, sha256: str, assignment: str, student: str) -> list:
-        """Other students' submissions of ``assignment`` with the very same notebook (by its
-        SHA-256), oldest first (ids and students)."""
+    def of_assignment(self, assignment: str) -> list:
+        """Every submission of ``assignment`` (ids and students), oldest first."""
         with self.engine.connect() as db:
             return list(db.execute(select(SUBMISSION.c.id, SUBMISSION.c.student).where(
-                SUBMISSION.c.sha256 == sha256, SUBMISSION.c.assignment == assignment,
-                SUBMISSION.c.student != student).order_by(SUBMISSION.c.id)))
+                SUBMISSION.c.assignment == assignment).order_by(SUBMISSION.c.id)))
 
     def rows(self, *states: str) -> list:
         """Every submission (rows without files) in one of ``states`` (all when none), oldest

@@ -17,13 +17,13 @@ leaves its claims ``running``, and the next start puts them back, uncharged as w
 (:meth:`.queue.Queue.carry_on`). Since a finished run is in the ledger before its submission is
 finished, what had run is recorded without running again.
 
-A notebook that is byte for byte another student's submission of the same assignment (and not the
-released notebook itself) is flagged for the instructor; the student is told nothing of it.
+A notebook that is the same work as another student's submission of the same assignment, byte for
+byte or nearly (and not the released notebook itself), is flagged for the instructor
+(:mod:`autograder.batch.review.similar`); the student is told nothing of it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue as queues
 import shutil
@@ -43,6 +43,7 @@ from autograder.batch.jobs import Job, RunResult
 from autograder.batch.ledger import Ledger, Settled, record_run
 from autograder.batch.outcome import Submission
 from autograder.batch.results import SubmissionScore
+from autograder.batch.review import similar
 from autograder.serve import policy
 from autograder.serve.deadlines import late_penalty
 from autograder.serve.feedback import FeedbackError, Publisher, tests_with_messages
@@ -106,7 +107,9 @@ class Worker:
         self._in_flight = 0
         self._stopped_at = float("inf")
         self._lock = threading.Lock()
-        self._released: dict[str, str | None] = {}
+        self._given_to: dict[str, tuple[frozenset[int], str | None]] = {}
+        self._prints: dict[int, similar.Fingerprint] = {}
+        """The fingerprint of each submission seen, by id (a submission's files never change)."""
         self._staging = Path(tempfile.mkdtemp(prefix="cnnkit-serve-staging-"))
         self._threads = [threading.Thread(target=self._dispatch_loop, name="cnnkit-dispatch", daemon=True),
                          threading.Thread(target=self._record_loop, name="cnnkit-record", daemon=True)]
@@ -325,27 +328,31 @@ class Worker:
                  time.monotonic() - recorded, f"; flagged: {'; '.join(flags)}" if flags else "")
 
     def _copies(self, claimed: Claimed) -> list[str]:
-        """The review flag of a notebook that is byte for byte another student's submission of
-        the same assignment (none for the released notebook itself, which anyone may send)."""
-        notebook = claimed.files.get(notebook_name(claimed.assignment), b"")
-        digest = hashlib.sha256(notebook).hexdigest()
-        if digest == self._released_digest(claimed.assignment):
-            return []
-        others = self.queue.same_notebook(digest, claimed.assignment, claimed.student)
-        if not others:
-            return []
-        named = ", ".join(f"#{row.id} ({row.student})" for row in others[:5])
-        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
-        return [f"identical notebook: byte for byte the same as submission(s) {named}{more} of "
-                f"other students; its result may have been reused from theirs."]
+        """The review flag of a notebook that is the same work as other students' submissions
+        of the same assignment, byte for byte or nearly (see
+        :mod:`autograder.batch.review.similar`); none for the released notebook itself, which
+        anyone may send."""
+        name = notebook_name(claimed.assignment)
+        given, released = self._given(claimed.assignment)
+        owner = {row.id: row.student for row in self.queue.of_assignment(claimed.assignment)}
+        owner[claimed.id] = claimed.student
+        prints = {}
+        for submission_id in owner:
+            if submission_id not in self._prints:
+                files = (claimed.files if submission_id == claimed.id
+                         else self.queue.files(submission_id))
+                self._prints[submission_id] = similar.fingerprint(files.get(name, b""), given)
+            prints[submission_id] = self._prints[submission_id]
+        found = similar.matches(prints, owner, released, only=claimed.id)[claimed.id]
+        note = similar.flag(found, {k: f"#{k} ({student})" for k, student in owner.items()})
+        return [note] if note else []
 
-    def _released_digest(self, assignment: str) -> str | None:
-        """SHA-256 of the released notebook of ``assignment`` (None without one)."""
-        if assignment not in self._released:
-            path = self.course_root / "release" / assignment / notebook_name(assignment)
-            self._released[assignment] = (hashlib.sha256(path.read_bytes()).hexdigest()
-                                          if path.is_file() else None)
-        return self._released[assignment]
+    def _given(self, assignment: str) -> tuple[frozenset[int], str | None]:
+        """What every student of ``assignment`` is given (see :func:`similar.course_given`)."""
+        if assignment not in self._given_to:
+            self._given_to[assignment] = similar.course_given(
+                self.course_root, assignment, notebook_name(assignment))
+        return self._given_to[assignment]
 
     def _restore_counted(self, claimed: Claimed, score: float) -> None:
         """With ``--counts best``, record again the attempt that counts when it is not this one

@@ -46,3 +46,28 @@ def test_byte_identical_notebooks_are_flagged_and_one_students_own_are_not_compa
     assert [(m.other, m.identical) for m in found[3]] == [(1, True), (2, True)]
     assert similar.flag(found[3], {1: "#1 (ann)", 2: "#2 (ann)"}).startswith(
         "similar to other students' work: byte for byte the same notebook as #1 (ann), #2 (ann)")
+
+
+def test_a_batch_flags_the_students_whose_work_is_the_same_and_keeps_other_flags(tmp_path):
+    from autograder.batch.grade import with_similar
+    from autograder.batch.outcome import Outcome, Submission
+
+    release = tmp_path / "release" / "pooling" / "pooling.ipynb"
+    release.parent.mkdir(parents=True)
+    release.write_bytes(notebook(GIVEN))
+    work = {"ann": notebook(GIVEN, OWN), "bob": notebook(GIVEN, OWN.replace(" = ", "=")),
+            "cat": notebook(GIVEN, "Y = X / 255.0"), "dan": notebook(GIVEN)}
+    submissions = []
+    for student, data in work.items():
+        path = tmp_path / "submitted" / student / "pooling" / "pooling.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+        submissions.append(Submission(student, "pooling", path, str(path)))
+    outcomes = [Outcome.graded(s, "pooling", (), review=("a flag found in the run",) * (s == "bob"))
+                for s in work] + [Outcome("eve", "pooling", "failed", reason="no notebook")]
+    flagged = {o.student: o.review for o in with_similar(tmp_path, submissions, outcomes)}
+    assert flagged["ann"] == ("similar to other students' work: nearly the same code and text as "
+                              "bob (100% of its own material). Compare the notebooks before the "
+                              "grade counts.",)
+    assert flagged["bob"][0] == "a flag found in the run" and "as ann (" in flagged["bob"][1]
+    assert flagged["cat"] == flagged["dan"] == flagged["eve"] == ()

@@ -607,18 +607,18 @@ def test_a_result_reused_from_another_student_is_not_revealed_and_is_flagged(app
 
     service, client = app_service()
     ann = submitted(service, "ann", "images", released["images"], graded=graded())
-    flag = (f"identical notebook: byte for byte the same as submission(s) #{ann} (ann) of other "
-            f"students; its result may have been reused from theirs.")
+    flag = (f"similar to other students' work: byte for byte the same notebook as #{ann} (ann). "
+            f"Compare the notebooks before the grade counts.")
     copied = graded(flags=[flag])
     bob = submitted(service, "bob", "images", released["images"],
                     graded=dataclasses.replace(copied, how="reused"))
     bob_token = service.tokens.issue("bob")
     shown = client.get(f"/api/submissions/{bob}", headers=bearer(bob_token)).json()
     assert re.fullmatch(r"Graded at \S+ \S+ UTC\.", shown["state_text"]), shown["state_text"]
-    assert "ann" not in json.dumps(shown) and "identical" not in json.dumps(shown)
+    assert "ann" not in json.dumps(shown) and "similar" not in json.dumps(shown)
     sign_in(client, bob_token)
     page = client.get(f"/submissions/{bob}").text
-    assert "(ann)" not in page and "identical" not in page and "byte for byte" not in page
+    assert "(ann)" not in page and "similar" not in page and "byte for byte" not in page
     # The student's own identical resubmission may say so.
     again = submitted(service, "bob", "images", released["images"],
                       graded=dataclasses.replace(graded(), how="reused"))
@@ -628,7 +628,7 @@ def test_a_result_reused_from_another_student_is_not_revealed_and_is_flagged(app
     sign_in(teacher, service.tokens.issue("teacher", "instructor"))
     overview = teacher.get("/instructor").text
     flagged = overview[overview.index('id="flagged"'):overview.index('id="refused"')]
-    assert f"#{bob}" in flagged and "byte for byte the same as submission(s)" in flagged
+    assert f"#{bob}" in flagged and f"byte for byte the same notebook as #{ann} (ann)" in flagged
     assert outcome(service.queue.get(bob)).review == (flag,)  # grades.csv's review column
 
 

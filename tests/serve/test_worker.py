@@ -6,6 +6,7 @@ submission is one log line."""
 
 from __future__ import annotations
 
+import json
 import logging
 import types
 from pathlib import Path
@@ -81,19 +82,27 @@ def test_killed_runs_are_tries_and_the_last_says_so_in_one_sentence(made):
 
 def test_a_copy_of_another_student_s_notebook_is_flagged_not_the_released_one(made, repo):
     released = (repo / "release" / "images" / "images.ipynb").read_bytes()
-    answered = released.replace(b'"cells": [', b'"cells": [{"cell_type": "markdown", '
-                                               b'"metadata": {}, "source": "mine"},', 1)
-    ann = take(made.queue, "ann", answered)
-    bob = take(made.queue, "bob", answered)
+    own = "\n".join(f"part_{i} = images[{i}] / max(images[{i}].max(), {i + 1}.5)  # peak {i}"
+                     for i in range(8))
+
+    def answered(code: str) -> bytes:
+        cell = json.dumps({"cell_type": "code", "metadata": {}, "source": code,
+                           "execution_count": None, "outputs": []})
+        return released.replace(b'"cells": [', b'"cells": [' + cell.encode() + b",", 1)
+
+    ann = take(made.queue, "ann", answered(own))
+    bob = take(made.queue, "bob", answered(own))
+    eve = take(made.queue, "eve", answered(own.replace(" = ", "=").replace("peak", "top")))
     cid, dan = take(made.queue, "cid", released), take(made.queue, "dan", released)
     failure = RunResult("k" * 64, None, 2.0, 0.0, "here", "the notebook failed.")
-    for claimed in (bob, dan):
+    for claimed in (bob, dan, eve, cid):
         run = made.queue.run_started(claimed.id)
         made._record(_Finished(claimed, job(), failure, "graded", run))
     flags = made.queue.get(bob.id).flags
-    assert f"byte for byte the same as submission(s) #{ann.id} (ann) of other students" in flags
-    assert made.queue.get(dan.id).flags == "[]"  # the released notebook is anyone's
-    assert cid
+    assert (f"byte for byte the same notebook as #{ann.id} (ann); nearly the same code and text "
+            f"as #{eve.id} (eve) (") in flags
+    assert f"nearly the same code and text as #{ann.id} (ann) (" in made.queue.get(eve.id).flags
+    assert made.queue.get(dan.id).flags == made.queue.get(cid.id).flags == "[]"  # anyone's
 
 
 def test_each_graded_submission_is_one_log_line(made, monkeypatch, caplog, repo):

@@ -26,10 +26,13 @@ import re
 import tokenize
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import NamedTuple
+from pathlib import Path
+from typing import Generic, NamedTuple, TypeVar
 
 from autograder.batch.review import cells
 
+#: How a caller names its notebooks (a student, a submission id).
+Key = TypeVar("Key", bound=Hashable)
 #: Token types kept as they are read.
 _KEPT = (tokenize.NAME, tokenize.NUMBER, tokenize.OP)
 #: Tokens per k-gram.
@@ -130,6 +133,16 @@ def given_grams(notebooks: Iterable[bytes]) -> frozenset[int]:
     return frozenset(found)
 
 
+def course_given(course_root: Path, assignment: str, notebook: str) -> tuple[frozenset[int], str | None]:
+    """What every student of ``assignment`` in the nbgrader course folder ``course_root`` is
+    given: the k-grams of its released and its source notebook named ``notebook`` (see
+    :func:`given_grams`), and the SHA-256 of the released one (None when it is not released)."""
+    found = [course_root / folder / assignment / notebook for folder in ("release", "source")]
+    present = [path.read_bytes() for path in found if path.is_file()]
+    released = hashlib.sha256(found[0].read_bytes()).hexdigest() if found[0].is_file() else None
+    return given_grams(present), released
+
+
 def common_limit(students: int) -> int:
     """The most students a k-gram may be shared by and still be someone's own: half the class,
     and never fewer than :data:`COMMON_FLOOR`.
@@ -140,10 +153,10 @@ def common_limit(students: int) -> int:
     return max(COMMON_FLOOR, students // 2)
 
 
-class Match(NamedTuple):
+class Match(NamedTuple, Generic[Key]):
     """Another student's notebook that is the same work."""
 
-    other: Hashable
+    other: Key
     """Its key (as the caller named it)."""
     identical: bool
     """Byte for byte the same file."""
@@ -151,9 +164,9 @@ class Match(NamedTuple):
     """The share of the smaller notebook's own k-grams that both hold (1.0 when identical)."""
 
 
-def matches(prints: Mapping[Hashable, Fingerprint], owner: Mapping[Hashable, str],
-            released: str | None = None, *, only: Hashable | None = None
-            ) -> dict[Hashable, list[Match]]:
+def matches(prints: Mapping[Key, Fingerprint], owner: Mapping[Key, str],
+            released: str | None = None, *, only: Key | None = None
+            ) -> dict[Key, list[Match[Key]]]:
     """For each notebook of one assignment (``prints``, one per key), the other students'
     notebooks that are the same work, most alike first. ``owner`` gives each key's student (a
     student's own notebooks are never compared); ``released``: SHA-256 of the released notebook,
@@ -167,7 +180,7 @@ def matches(prints: Mapping[Hashable, Fingerprint], owner: Mapping[Hashable, str
     keys = list(prints)
     pairs = ([(only, b) for b in keys if b != only] if only is not None else
              [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:]])
-    found: dict[Hashable, list[Match]] = {key: [] for key in ([only] if only is not None else keys)}
+    found: dict[Key, list[Match[Key]]] = {key: [] for key in ([only] if only is not None else keys)}
     for a, b in pairs:
         if owner[a] == owner[b]:
             continue
@@ -181,7 +194,7 @@ def matches(prints: Mapping[Hashable, Fingerprint], owner: Mapping[Hashable, str
     return found
 
 
-def _per_student(prints: Mapping[Hashable, Fingerprint], owner: Mapping[Hashable, str]) -> dict:
+def _per_student(prints: Mapping[Key, Fingerprint], owner: Mapping[Key, str]) -> dict:
     by_student: dict[str, set[int]] = {}
     for key, p in prints.items():
         by_student.setdefault(owner[key], set()).update(p.grams)
@@ -199,7 +212,7 @@ def _compare(a: Fingerprint, b: Fingerprint, own_a: frozenset[int], own_b: froze
     return None
 
 
-def flag(found: Sequence[Match], name: Mapping[Hashable, str]) -> str | None:
+def flag(found: Sequence[Match[Key]], name: Mapping[Key, str]) -> str | None:
     """The review flag of a notebook's matches (None without any); ``name`` gives each key as
     the flag names it (``bob`` or ``#12 (bob)``)."""
     if not found:
@@ -217,6 +230,6 @@ def flag(found: Sequence[Match], name: Mapping[Hashable, str]) -> str | None:
             + ". Compare the notebooks before the grade counts.")
 
 
-def _named(found: Sequence[Match], name: Mapping[Hashable, str]) -> str:
+def _named(found: Sequence[Match[Key]], name: Mapping[Key, str]) -> str:
     listed = ", ".join(name[m.other] for m in found[:NAMED])
     return listed + (f" and {len(found) - NAMED} more" if len(found) > NAMED else "")
