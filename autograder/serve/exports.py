@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from autograder.batch.class_report import write_class_report
 from autograder.batch.export import write_grades_csv, write_test_summary_csv
@@ -26,7 +27,7 @@ from autograder.serve.tables import as_utc
 log = logging.getLogger(__name__)
 
 
-def counted_rows(rows: Sequence, rule: str) -> dict[tuple[str, str], object]:
+def counted_rows(rows: Sequence, rule: str) -> dict[tuple[str, str], Any]:
     """Per student and assignment, the row (of ``done`` and ``failed`` submissions) that counts:
     :func:`.policy.counted` among the graded ones, else the latest failed one."""
     by_owner: dict[tuple[str, str], list] = {}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from autograder.serve.exports import counted_rows
 from autograder.serve.tables import as_utc, now
 
 
@@ -58,18 +59,25 @@ class Overview:
     feedback_time: Times = Times(0, None, None, None)
     """From acceptance to the feedback, the student's wait."""
     failed: list = field(default_factory=list)
-    """Failed submissions, newest first."""
+    """Failed submissions that count (no graded attempt of the student's replaces them), newest
+    first."""
+    failed_replaced: list = field(default_factory=list)
+    """Failed submissions that do not count (a graded attempt of the student's does), newest
+    first."""
     flagged: list = field(default_factory=list)
-    """Graded submissions with review flags, newest first."""
+    """Submissions that count and have review flags, newest first."""
     refused: list = field(default_factory=list)
     """Exchange folders refused, newest first."""
     since: datetime | None = None
     """The times cover submissions finished since then."""
 
 
-def overview(rows: Sequence, refused: Sequence = (), window: timedelta = timedelta(days=1)) -> Overview:
+def overview(rows: Sequence, refused: Sequence = (), window: timedelta = timedelta(days=1),
+             rule: str = "latest") -> Overview:
     """The :class:`Overview` of the queue's ``rows`` (without files); the times cover
-    submissions finished in the last ``window``."""
+    submissions finished in the last ``window``. Failures and flags are those of the attempt
+    that counts for each student and assignment under ``rule`` (see
+    :func:`.exports.counted_rows`), as ``grades.csv`` and the class report hold them."""
     since = now() - window
     counts = {state: 0 for state in ("waiting", "running", "done", "failed", "replaced")}
     waits, gradings, totals = [], [], []
@@ -81,12 +89,16 @@ def overview(rows: Sequence, refused: Sequence = (), window: timedelta = timedel
             waits.append((claimed - received).total_seconds())
             gradings.append((finished - claimed).total_seconds())
             totals.append((finished - received).total_seconds())
-    newest_first = sorted(rows, key=lambda r: -r.id)
+    counting = counted_rows(rows, rule).values()
+    newest_first = sorted(counting, key=lambda r: -r.id)
+    counting_ids = {r.id for r in counting}
     return Overview(
         counts=counts,
         waiting=[r for r in rows if r.state == "waiting"],
         running=[r for r in rows if r.state == "running"],
         waiting_time=Times.of(waits), grading_time=Times.of(gradings), feedback_time=Times.of(totals),
         failed=[r for r in newest_first if r.state == "failed"][:100],
-        flagged=[r for r in newest_first if r.state == "done" and json.loads(r.flags or "[]")][:100],
+        failed_replaced=[r for r in sorted(rows, key=lambda r: -r.id)
+                         if r.state == "failed" and r.id not in counting_ids][:100],
+        flagged=[r for r in newest_first if json.loads(r.flags or "[]")][:100],
         refused=list(refused)[:100], since=since)

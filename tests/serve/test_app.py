@@ -67,7 +67,8 @@ def submitted(service, student: str, assignment: str, data: bytes, **state) -> i
     if "graded" in state:
         assert service.queue.finish(receipt.id, state["graded"])
     if "failed" in state:
-        assert service.queue.fail(receipt.id, state["failed"], job_key=state.get("job_key"))
+        assert service.queue.fail(receipt.id, state["failed"], job_key=state.get("job_key"),
+                                  flags=state.get("flags", ()))
     return receipt.id
 
 
@@ -621,15 +622,47 @@ def test_a_result_reused_from_another_student_is_not_revealed_and_is_flagged(app
     assert "(ann)" not in page and "similar" not in page and "byte for byte" not in page
     # The student's own identical resubmission may say so.
     again = submitted(service, "bob", "images", released["images"],
-                      graded=dataclasses.replace(graded(), how="reused"))
+                      graded=dataclasses.replace(copied, how="reused"))
     assert f"the same notebook as your submission #{bob}" in client.get(
         f"/api/submissions/{again}", headers=bearer(bob_token)).json()["state_text"]
     teacher = TestClient(client.app, client=("10.1.1.8", 1), follow_redirects=False)
     sign_in(teacher, service.tokens.issue("teacher", "instructor"))
     overview = teacher.get("/instructor").text
     flagged = overview[overview.index('id="flagged"'):overview.index('id="refused"')]
-    assert f"#{bob}" in flagged and f"byte for byte the same notebook as #{ann} (ann)" in flagged
+    assert f"#{again}" in flagged and f"byte for byte the same notebook as #{ann} (ann)" in flagged
     assert outcome(service.queue.get(bob)).review == (flag,)  # grades.csv's review column
+
+
+def test_the_instructor_page_and_the_class_report_agree_on_failures_and_flags(app_service,
+                                                                               released, tmp_path):
+    from autograder.serve.exports import Exports
+
+    service, client = app_service()
+    data = released["images"]
+    replaced = submitted(service, "ann", "images", data, failed="the notebook failed.")
+    submitted(service, "ann", "images", data, graded=graded())
+    bob = submitted(service, "bob", "images", data, failed="the kernel died.",
+                    flags=["a flag of a failure"])
+    cat = submitted(service, "cat", "images", data, graded=graded(flags=["similar to ..."]))
+    sign_in(client, service.tokens.issue("teacher", "instructor"))
+    page = client.get("/instructor").text
+
+    def section(start: str, end: str) -> str:
+        return page[page.index(f'id="{start}"'):page.index(f'id="{end}"')]
+
+    assert re.findall(r'data-failed="(\d+)"', section("failed", "failed-replaced")) == [str(bob)]
+    assert re.findall(r'data-failed="(\d+)"', section("failed-replaced", "flagged")) == [
+        str(replaced)]
+    assert re.findall(r'href="/submissions/(\d+)"', section("flagged", "refused")) == [
+        str(cat), str(bob)]
+    exports = Exports(service.queue, tmp_path, rule=service.settings.counts, title="t",
+                      budget="cpu", workers=1)
+    outcomes = exports.write()
+    assert {o.student for o in outcomes if o.status == "failed"} == {"bob"}
+    assert {o.student for o in outcomes if o.review} == {"bob", "cat"}
+    report = exports.report_html.read_text(encoding="utf-8")
+    assert "No submission failed" not in report and "the kernel died." in report
+    assert "similar to ..." in report and "a flag of a failure" in report
 
 
 def test_a_waiting_or_running_submission_says_how_long_grading_takes_here(app_service, released):

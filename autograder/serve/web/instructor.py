@@ -43,7 +43,8 @@ def overview(request: Request, *, error: str | None = None, status: int = 200) -
     notice = (f"Submission #{again} is back in the queue; it is graded again as soon as a "
               f"worker is free." if again and error is None else None)
     service = request.app.state.service
-    found = stats.overview(service.queue.rows(), service.queue.exchange_refusals())
+    found = stats.overview(service.queue.rows(), service.queue.exchange_refusals(),
+                           rule=service.settings.counts)
     times = [("waiting (accepted to started)", found.waiting_time),
              ("grading (started to feedback)", found.grading_time),
              ("upload to feedback", found.feedback_time)]
