@@ -127,6 +127,56 @@ def test_a_student_uploads_in_the_browser_and_sees_the_grades_cnnkit_grade_gives
     assert bob.locator("#attempts tbody").inner_text().strip() == "Nothing submitted yet."
 
 
+@pytest.mark.browser
+def test_the_instructor_clicks_grade_again_in_the_browser_and_the_failed_submission_runs_again(
+        course, serve, tokens, browser, repo, tmp_path):
+    # A notebook that outlasts the course's limit fails by its own fault, as a student's can.
+    service = serve(course, "--workers", "1", "--no-exchange", "--limit", "notebook=15")
+    released = json.loads((course / "release" / "images" / "images.ipynb").read_text("utf-8"))
+    released["cells"].insert(0, {"cell_type": "code", "metadata": {}, "execution_count": None,
+                                 "outputs": [], "source": "import time\ntime.sleep(120)"})
+    upload = tmp_path / "images.ipynb"
+    upload.write_text(json.dumps(released), encoding="utf-8")
+    people = tokens(course, "ann")
+    ann = browser.new_context().new_page()
+    ann.goto(f"{service.url}/signin?token={people['ann']}")
+    ann.select_option("#assignment", "images")
+    ann.set_input_files("#notebook", str(upload))
+    ann.click("#upload button[type=submit]")
+    ann.wait_for_selector("#receipt")
+    submission_id = int(ann.locator('[data-receipt="id"]').inner_text())
+
+    def state() -> tuple[str, str]:
+        [(found, reason)] = service.query(f"select state, reason from cnnkit_serve_submission "
+                                          f"where id = {submission_id}")
+        return found, reason or ""
+
+    def wait_failed() -> str:
+        deadline = time.monotonic() + 240
+        while state()[0] != "failed":
+            assert time.monotonic() < deadline, service.output()
+            time.sleep(1)
+        return state()[1]
+
+    assert "ran longer than 15 s in all and was stopped" in wait_failed()
+    teacher = browser.new_context().new_page()
+    teacher.goto(f"{service.url}/signin?token={tokens(course, 'teacher', role='instructor')['teacher']}")
+    teacher.goto(f"{service.url}/instructor")
+    row = teacher.locator(f'#failed tr[data-failed="{submission_id}"]')
+    assert "ran longer than 15 s" in row.locator(".message").inner_text()
+    row.locator("button", has_text="Grade again").click()
+    teacher.wait_for_load_state()
+    assert (f"Submission #{submission_id} is back in the queue"
+            in teacher.locator("main").inner_text()), teacher.content()
+    assert state()[0] in ("waiting", "running")
+    assert "ran longer than 15 s" in wait_failed()  # run again, by the same rules
+    [(runs,)] = service.query(f"select count(*) from cnnkit_serve_run "
+                              f"where submission_id = {submission_id}")
+    assert runs == 2
+    assert (f"submission {submission_id} (ann, images) back in the queue to be graded again, "
+            f"asked by teacher") in service.output()
+
+
 def test_nbgrader_submit_then_fetch_feedback_with_no_instructor_action(course, serve, repo, tmp_path):
     exchange = tmp_path / "exchange"
     exchange.mkdir()
