@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the kit uses for real, if they are missing.
 #   system-packages.sh tests    PostgreSQL (a gradebook on a server), Chromium (the class report in
-#                               a browser) and bubblewrap (the sandbox of each submission's kernel);
-#                               fails if it cannot install them.
+#                               a browser) with a font for the tutorial's Chinese headings (the
+#                               screenshots the tests keep), and bubblewrap (the sandbox of each
+#                               submission's kernel); fails if it cannot install them.
 #   system-packages.sh grading  bubblewrap only; grading goes on without it (with a warning) if it
 #                               cannot be installed.
 set -euo pipefail
@@ -11,6 +12,7 @@ need=()
 command -v bwrap > /dev/null || need+=(bubblewrap)
 if [ "$purpose" = tests ]; then
     [ -x /usr/bin/chromium ] || need+=(chromium)
+    [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
     compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" > /dev/null || need+=(postgresql)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0

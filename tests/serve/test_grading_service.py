@@ -80,9 +80,16 @@ def test_a_student_uploads_in_the_browser_and_sees_the_grades_cnnkit_grade_gives
     assert failing and all(": expected" in text for text in failing), failing
     assert "This attempt counts for the grade." in ann.locator("[data-counts]").inner_text()
     # The feedback: nbgrader's page in a sandboxed frame, with the same scores, no hidden tests.
-    assert ann.locator("#feedback").get_attribute("sandbox") == ""
+    # Sandboxed without scripts (its own are blocked), and as tall as its content: one scroll bar.
+    assert ann.locator("#feedback").get_attribute("sandbox") == "allow-same-origin"
     feedback = ann.request.get(f"{service.url}/submissions/{submission_id}/feedback")
-    assert feedback.status == 200 and "sandbox" in feedback.headers["content-security-policy"]
+    policy = feedback.headers["content-security-policy"]
+    assert feedback.status == 200 and policy.startswith("sandbox allow-same-origin;")
+    assert "allow-scripts" not in policy and "script-src" not in policy
+    ann.wait_for_selector("#feedback.fitted")
+    inner, outer = ann.evaluate("""() => { const f = document.getElementById('feedback');
+        return [f.contentDocument.documentElement.scrollHeight, f.clientHeight]; }""")
+    assert inner > 900 and abs(outer - inner) <= 8, (inner, outer)
     html = feedback.text()
     assert "images (Score:" in html and "BEGIN HIDDEN TESTS" not in html
     frame = ann.frame_locator("#feedback")

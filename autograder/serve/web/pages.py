@@ -29,7 +29,8 @@ from autograder.serve.web import views
 from autograder.serve.web.render import page
 from autograder.serve.web.security import (
     CSRF_COOKIE,
-    SANDBOX_POLICY,
+    FEEDBACK_POLICY,
+    FRAMING_POLICY,
     client_address,
     csrf_cookie,
     retry_after,
@@ -257,12 +258,15 @@ def submission(request: Request) -> Response:
                           typical=service.queue.typical_seconds(row.assignment) if pending else None,
                           moment=now())
     instructor = session.principal.is_instructor
-    return page(request, "submission.html", **signed_in(session), s=shown, counted=counted,
-                rule=views.rule_text(service.settings.counts, instructor=instructor),
-                owner=row.student if instructor else None,
-                flags=json.loads(row.flags or "[]") if instructor else [],
-                back="/instructor" if instructor else "/me",
-                has_feedback=row.state == "done", refresh=None if shown["final"] else 3)
+    shown_page = page(request, "submission.html", **signed_in(session), s=shown, counted=counted,
+                      rule=views.rule_text(service.settings.counts, instructor=instructor),
+                      owner=row.student if instructor else None,
+                      flags=json.loads(row.flags or "[]") if instructor else [],
+                      back="/instructor" if instructor else "/me",
+                      has_feedback=row.state == "done", refresh=None if shown["final"] else 3)
+    if row.state == "done":
+        shown_page.headers["Content-Security-Policy"] = FRAMING_POLICY
+    return shown_page
 
 
 def feedback(request: Request) -> Response:
@@ -273,5 +277,5 @@ def feedback(request: Request) -> Response:
     if html is None:
         return not_found(request, session)
     return Response(views.fitted_feedback(html), media_type="text/html; charset=utf-8",
-                    headers={"Content-Security-Policy": SANDBOX_POLICY,
+                    headers={"Content-Security-Policy": FEEDBACK_POLICY,
                              "X-Frame-Options": "SAMEORIGIN"})

@@ -2,9 +2,10 @@
 rate limit, cookies, and the CSRF and origin checks of form posts.
 
 - Headers: a Content-Security-Policy that allows the page's own stylesheet and nothing else (no
-  script at all), no framing, no referrer to other sites (personal links carry tokens; within
-  the site browsers then send the Origin header that the form check reads), no MIME sniffing.
-  Responses that set their own policy (the sandboxed feedback) keep it.
+  script, but for the kit's own file that sizes the feedback frame), no framing, no referrer to
+  other sites (personal links carry tokens; within the site browsers then send the Origin header
+  that the form check reads), no MIME sniffing. Responses that set their own policy (the
+  sandboxed feedback, the page that frames it) keep it.
 - Size: a request body larger than the upload limit is refused with 413 before it is read (by
   its Content-Length) or as soon as it passes the limit (a chunked one). An answer given before
   the body was read in full (this one, or any other refusal) closes the connection, so the rest
@@ -31,14 +32,24 @@ from autograder.serve.ratelimit import Buckets
 from autograder.serve.tokens import Sessions
 
 #: The policy of every page: its own stylesheet, its own frames (the feedback), no script.
+#: (A page that frames the feedback adds its one script: :data:`FRAMING_POLICY`.)
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
-#: The policy of nbgrader's feedback page and the class report: they hold the student's own
-#: outputs, so they run sandboxed (a unique origin, no script, no form, no navigation), with their
-#: inline styles and images.
+#: The policy of a page that frames the feedback: :data:`PAGE_POLICY` and the kit's own script
+#: that sizes the frame to its content (``/static/fit.js``; no inline script, and every response
+#: says ``nosniff``, so no other answer of the site can pass for a script).
+FRAMING_POLICY = PAGE_POLICY + "; script-src 'self'"
+
+#: The policy of the class report: it holds the students' outputs, so it runs sandboxed (a
+#: unique origin, no script, no form, no navigation), with its inline styles and images.
 SANDBOX_POLICY = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                   "font-src data:; frame-ancestors 'self'")
+
+#: The policy of nbgrader's feedback page, which holds the student's outputs too: sandboxed the
+#: same way, but in the site's origin, so that the framing page's script can read its height.
+#: Nothing in it can run: the sandbox has no ``allow-scripts`` and the policy no ``script-src``.
+FEEDBACK_POLICY = SANDBOX_POLICY.replace("sandbox;", "sandbox allow-same-origin;", 1)
 
 #: The cookie of the sign-in form's CSRF token (before there is a session).
 CSRF_COOKIE = "cnnkit_csrf"
