@@ -104,3 +104,25 @@ def test_the_course_id_and_the_late_penalty_come_from_the_configuration():
     other = Config()
     other.AssignLatePenalties.plugin_class = "course.MyPenalty"
     assert sets_late_penalty(other)
+
+
+def test_start_up_says_what_it_does_before_each_slow_step(monkeypatch):
+    from types import SimpleNamespace
+
+    from autograder.serve import service as module
+
+    said: list[str] = []
+    monkeypatch.setattr(module.assignment_db, "has_assignment", lambda url, a: a == "images")
+    monkeypatch.setattr(module.assignment_db, "ensure_assignment",
+                        lambda course, a, url: said.append(f"(defined {a})"))
+    idle = SimpleNamespace(start=lambda: None)
+    stub = SimpleNamespace(
+        made_exchange="  created the exchange folder /x/inbound", registry=SimpleNamespace(
+            start=lambda: []), released=lambda: ["images", "pooling", "mnist_cnn"],
+        db_url="sqlite://", course=Path("course"), queue=SimpleNamespace(carry_on=lambda d: []),
+        deadlines=SimpleNamespace(open=dict), worker=idle, watcher=None, exports=idle, _heart=idle)
+    assert module.Service.start(stub, echo=said.append) == []
+    assert said == ["  created the exchange folder /x/inbound",
+                    "  defining pooling in the gradebook from source/ (once)", "(defined pooling)",
+                    "  defining mnist_cnn in the gradebook from source/ (once)",
+                    "(defined mnist_cnn)"]
