@@ -76,3 +76,10 @@ class Recorder:
             gb.find_submission_notebook(assignment, assignment, student).flagged = flagged
             gb.db.commit()
         return read_submission(self.course_root, assignment, student, url=self.db_url)
+
+    def flag(self, student: str, assignment: str) -> None:
+        """Set nbgrader's own review flag on ``student``'s recorded ``assignment`` notebook (a
+        flag found once the whole class was graded)."""
+        with Gradebook(self.db_url, self.course_id) as gb:
+            gb.find_submission_notebook(assignment, assignment, student).flagged = True
+            gb.db.commit()

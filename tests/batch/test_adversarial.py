@@ -38,6 +38,29 @@ def _honest(repo: Path) -> list[sample_class.SampleSubmission]:
     return [s for s in sample_class.submissions(repo, [ASSIGNMENT]) if s.student in HONEST]
 
 
+#: Two students who hand in the same work of their own beyond the tutorial's, one copy reworded.
+PAIR = ("pair-a", "pair-b")
+
+
+def _copied_pair(repo: Path) -> list[sample_class.SampleSubmission]:
+    import copy
+
+    import nbformat
+
+    own = "\n".join(f"# check {i}: the brightest pixel of row {i} stays under one\n"
+                     f"row_peak_{i} = float(china[{i}].max()) if china[{i}].size else {i}.0"
+                     for i in range(10))
+    [reference] = [s for s in sample_class.submissions(repo, [ASSIGNMENT])
+                   if s.student == "reference"]
+    pair = []
+    for student, code in zip(PAIR, (own, own.replace(" = ", "=").replace("stays", "is")),
+                             strict=True):
+        notebook = copy.deepcopy(reference.notebook)
+        notebook.cells.append(nbformat.v4.new_code_cell(code))
+        pair.append(sample_class.SampleSubmission(student, ASSIGNMENT, notebook, None, True))
+    return pair
+
+
 def _digest(paths: list[Path]) -> dict[str, str]:
     found = {}
     for root in paths:
@@ -100,7 +123,7 @@ def hostile(repo: Path, tmp_path_factory: pytest.TempPathFactory, alone: dict):
     """The corpus and the honest students graded in one batch; returns what the tests check."""
     base = tmp_path_factory.mktemp("hostile")
     course = _course(repo, base / "course")
-    sample_class.write(course, _honest(repo))
+    sample_class.write(course, _honest(repo) + _copied_pair(repo))
     canary = base / "canary.txt"
     canary.write_text("the grader's own file\n")
     listener = _Listener()
@@ -211,6 +234,21 @@ def test_flagged_submissions_are_shown_to_the_grader(hostile: dict) -> None:
         assert f"{outcome.student} / {ASSIGNMENT}:" in output
     report = (hostile["course"] / "grading" / "report.html").read_text()
     assert "Flagged for review" in report and "input_transformers_cleanup" in report
+
+
+def test_students_who_hand_in_the_same_work_are_flagged_naming_each_other(hostile: dict) -> None:
+    import csv
+
+    found = {o.student: o for o in hostile["result"].outcomes if o.student in PAIR}
+    for student, other in (PAIR, PAIR[::-1]):
+        assert found[student].status == "graded" and found[student].score == found[student].max_score
+        [flag] = [r for r in found[student].review if r.startswith("similar to")]
+        assert flag.startswith(f"similar to other students' work: nearly the same code and text as "
+                               f"{other} ("), flag
+    with (hostile["course"] / "grading" / "grades.csv").open(encoding="utf-8") as table:
+        review = {row["student_id"]: row["review"] for row in csv.DictReader(table)
+                  if row["student_id"] in PAIR}
+    assert all("nearly the same code and text as" in text for text in review.values()), review
 
 
 def test_honest_students_keep_the_grades_they_get_alone(hostile: dict, alone: dict) -> None:
