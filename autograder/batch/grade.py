@@ -368,10 +368,9 @@ def grade_class(course_root: Path, submissions: Sequence[Submission],
 
     recorded = batch.in_order(jobs)
     result.outcomes = with_similar(course_root, submissions, recorded)
-    marker = Recorder(course_root, db_url, course_settings)
     for before, after in zip(recorded, result.outcomes, strict=True):
         if after.review != before.review and after.status != "failed":
-            marker.flag(after.student, after.assignment)
+            batch.recorder.flag(after.student, after.assignment)
     result.wall_seconds = time.monotonic() - start
     if result.interrupted:
         console.print(f"Interrupted: {len(result.outcomes)} of {len(jobs)} submission(s) are "

@@ -72,14 +72,12 @@ class Recorder:
                                   "notebook": assignment, "student": student}}
         for preprocessor in self.steps:
             nb, resources = preprocessor(config=self.config).preprocess(nb, resources)
-        with Gradebook(self.db_url, self.course_id) as gb:
-            gb.find_submission_notebook(assignment, assignment, student).flagged = flagged
-            gb.db.commit()
+        self.flag(student, assignment, flagged)
         return read_submission(self.course_root, assignment, student, url=self.db_url)
 
-    def flag(self, student: str, assignment: str) -> None:
-        """Set nbgrader's own review flag on ``student``'s recorded ``assignment`` notebook (a
-        flag found once the whole class was graded)."""
+    def flag(self, student: str, assignment: str, flagged: bool = True) -> None:
+        """Set (or clear) nbgrader's own review flag on ``student``'s recorded ``assignment``
+        notebook: at recording, and for a flag found once the whole class was graded."""
         with Gradebook(self.db_url, self.course_id) as gb:
-            gb.find_submission_notebook(assignment, assignment, student).flagged = True
+            gb.find_submission_notebook(assignment, assignment, student).flagged = flagged
             gb.db.commit()
